@@ -1,0 +1,40 @@
+# Foresight — the two commands a new user needs are `make run` and `make test`.
+SHELL := /bin/bash
+GO ?= go
+GOBIN := $(shell $(GO) env GOPATH)/bin
+STATICCHECK_VERSION := v0.8.2
+VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -s -w -X main.version=$(VERSION)
+
+.PHONY: run build test test-short lint influxdb-start influxdb-stop bench clean
+
+## build: the foresight binary in ./bin
+build:
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/foresight ./cmd/foresight
+
+## run: the server on the embedded store, preloaded with the demo fleet
+run: build
+	FORESIGHT_DEMO_PRELOAD=$${FORESIGHT_DEMO_PRELOAD:-true} ./bin/foresight serve
+
+## test: the whole suite; starts a real InfluxDB (installing it if missing)
+test:
+	bash scripts/test.sh
+
+## lint: go vet and staticcheck (installed if missing)
+lint:
+	$(GO) vet ./...
+	@test -x $(GOBIN)/staticcheck || $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	$(GOBIN)/staticcheck ./...
+
+influxdb-start:
+	bash scripts/influxdb.sh start
+
+influxdb-stop:
+	bash scripts/influxdb.sh stop
+
+## bench: Go benchmarks (not part of make test)
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+clean:
+	rm -rf bin

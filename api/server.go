@@ -1,0 +1,107 @@
+// Package api is Foresight's HTTP surface: the REST API under /api/v1, the
+// InfluxDB-compatible write endpoint, health checks and /metrics. Handlers
+// stay thin: decode, call the engine, encode.
+package api
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/seed-f1b503aa/foresight/engine"
+)
+
+// Options configures a Server.
+type Options struct {
+	// Store is the metric store every handler reads and writes.
+	Store engine.MetricStore
+	// Logger receives structured logs; nil discards them.
+	Logger *slog.Logger
+	// Registry receives the server's metrics; nil makes a fresh one with
+	// the Go and process collectors.
+	Registry *prometheus.Registry
+	// MaxBodyBytes caps request bodies (after gzip decoding); default 32 MiB.
+	MaxBodyBytes int64
+	// RequestTimeout bounds store calls of one request; default 30 s.
+	RequestTimeout time.Duration
+	// Ready, when set, is consulted by /readyz besides the store's Ping;
+	// a non-nil error makes the server report not ready with that reason
+	// (e.g. the demo preload still running).
+	Ready func() error
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Server holds the router and what the handlers share.
+type Server struct {
+	opts    Options
+	log     *slog.Logger
+	router  *gin.Engine
+	reg     *prometheus.Registry
+	ingest  *ingestMetrics
+	metrics *httpMetrics
+}
+
+// New builds a Server. It does not listen; use Handler with an http.Server.
+func New(opts Options) *Server {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.MaxBodyBytes <= 0 {
+		opts.MaxBodyBytes = 32 << 20
+	}
+	if opts.RequestTimeout <= 0 {
+		opts.RequestTimeout = 30 * time.Second
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	reg := opts.Registry
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	}
+	gin.SetMode(gin.ReleaseMode)
+	s := &Server{opts: opts, log: opts.Logger, reg: reg}
+	s.metrics = newHTTPMetrics(reg)
+	s.ingest = newIngestMetrics(reg)
+	r := gin.New()
+	// Series IDs contain '/', ',' and '#': match on the escaped path and
+	// unescape parameters, so /api/v1/series/disk%2Cpath%3D%2Fdata%23used/data works.
+	r.UseRawPath = true
+	r.UnescapePathValues = true
+	r.RemoveExtraSlash = false
+	r.HandleMethodNotAllowed = true
+	r.Use(requestID(), recovery(s.log), observe(s.log, s.metrics))
+	r.NoRoute(func(c *gin.Context) { abortProblem(c, http.StatusNotFound, "no such route: "+c.Request.URL.Path, nil) })
+	r.NoMethod(func(c *gin.Context) {
+		abortProblem(c, http.StatusMethodNotAllowed, c.Request.Method+" is not allowed on "+c.Request.URL.Path, nil)
+	})
+
+	r.GET("/healthz", s.healthz)
+	r.GET("/readyz", s.readyz)
+	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})))
+
+	// InfluxDB-compatible ingest: v2 (Telegraf outputs.influxdb_v2) and v1 (outputs.influxdb).
+	r.POST("/api/v2/write", s.write)
+	r.POST("/write", s.write)
+	r.GET("/ping", s.ping)
+	r.HEAD("/ping", s.ping)
+
+	v1 := r.Group("/api/v1")
+	v1.GET("/series", s.listSeries)
+	v1.GET("/series/:id/data", s.seriesData)
+	s.router = r
+	return s
+}
+
+// Handler returns the HTTP handler.
+func (s *Server) Handler() http.Handler { return s.router }
+
+// Registry returns the Prometheus registry the server reports to.
+func (s *Server) Registry() *prometheus.Registry { return s.reg }

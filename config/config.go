@@ -1,0 +1,317 @@
+// Package config holds Foresight's one configuration struct, loaded once from
+// a YAML file and overridden key by key with FORESIGHT_* environment
+// variables, then passed down explicitly.
+package config
+
+import (
+	"bytes"
+	_ "embed"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is the whole configuration. Every key can be overridden by an
+// environment variable named FORESIGHT_ followed by the upper-cased YAML
+// path joined with '_', e.g. store.influxdb.url → FORESIGHT_STORE_INFLUXDB_URL.
+type Config struct {
+	Server ServerConfig `yaml:"server"`
+	Store  StoreConfig  `yaml:"store"`
+	Demo   DemoConfig   `yaml:"demo"`
+	Log    LogConfig    `yaml:"log"`
+}
+
+// ServerConfig configures the HTTP server.
+type ServerConfig struct {
+	// Listen is the TCP address, e.g. "127.0.0.1:8080".
+	Listen string `yaml:"listen"`
+	// MaxBodyBytes caps a request body (after gzip decoding for writes); larger bodies get 413.
+	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	// ShutdownTimeout bounds the graceful shutdown.
+	ShutdownTimeout Duration `yaml:"shutdown_timeout"`
+	// RequestTimeout bounds the store calls of one request.
+	RequestTimeout Duration `yaml:"request_timeout"`
+}
+
+// StoreConfig selects and configures the metric store.
+type StoreConfig struct {
+	// Backend is "embedded" (default, zero set-up) or "influxdb".
+	Backend  string         `yaml:"backend"`
+	Embedded EmbeddedConfig `yaml:"embedded"`
+	InfluxDB InfluxConfig   `yaml:"influxdb"`
+}
+
+// EmbeddedConfig configures the embedded time-series store.
+type EmbeddedConfig struct {
+	// Dir holds the store's blocks and write-ahead log.
+	Dir string `yaml:"dir"`
+	// Retention is how long samples are kept, e.g. "400d".
+	Retention Duration `yaml:"retention"`
+}
+
+// InfluxConfig configures the InfluxDB back end. For InfluxDB 1.8 (with
+// flux-enabled) leave Org empty, set Bucket to "database/retention-policy"
+// (or just "database") and Token to "user:password" or empty without auth.
+// For InfluxDB 2.x and Cloud set Org, Bucket and an API Token.
+type InfluxConfig struct {
+	URL    string `yaml:"url"`
+	Token  string `yaml:"token"`
+	Org    string `yaml:"org"`
+	Bucket string `yaml:"bucket"`
+	// Timeout bounds each HTTP call to InfluxDB.
+	Timeout Duration `yaml:"timeout"`
+}
+
+// DemoConfig controls preloading the generated demo fleet into an empty
+// embedded store.
+type DemoConfig struct {
+	// Preload writes the demo fleet when the store holds no series.
+	Preload bool `yaml:"preload"`
+	// Hosts is the number of hosts in the fleet.
+	Hosts int `yaml:"hosts"`
+	// Days of history ending now.
+	Days int `yaml:"days"`
+	// Step is the sampling interval of the generated series.
+	Step Duration `yaml:"step"`
+	// Seed makes the fleet reproducible.
+	Seed uint64 `yaml:"seed"`
+}
+
+// LogConfig configures structured logging.
+type LogConfig struct {
+	// Level is debug, info, warn or error.
+	Level string `yaml:"level"`
+	// Format is "text" or "json".
+	Format string `yaml:"format"`
+}
+
+//go:embed example.yaml
+var exampleYAML []byte
+
+// Example returns the commented example configuration; it is also the
+// source of the defaults.
+func Example() []byte { return bytes.Clone(exampleYAML) }
+
+// Default returns the default configuration (the example file's values).
+func Default() Config {
+	var c Config
+	if err := decode(exampleYAML, &c); err != nil {
+		panic("config: embedded example is invalid: " + err.Error())
+	}
+	return c
+}
+
+// Load reads the YAML file at path (empty path: defaults only) over the
+// defaults, then applies FORESIGHT_* variables from environ (usually
+// os.Environ()), then validates.
+func Load(path string, environ []string) (Config, error) {
+	c := Default()
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return c, fmt.Errorf("config: %w", err)
+		}
+		if err := decode(b, &c); err != nil {
+			return c, fmt.Errorf("config %s: %w", path, err)
+		}
+	}
+	if err := applyEnv(&c, environ); err != nil {
+		return c, err
+	}
+	return c, c.Validate()
+}
+
+func decode(b []byte, c *Config) error {
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	// An empty file decodes to nothing: the defaults stand.
+	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	return nil
+}
+
+// Validate checks values that would otherwise fail later and obscurely.
+func (c Config) Validate() error {
+	var errs []error
+	switch c.Store.Backend {
+	case "embedded":
+		if c.Store.Embedded.Dir == "" {
+			errs = append(errs, errors.New("store.embedded.dir: required for the embedded backend"))
+		}
+	case "influxdb":
+		if c.Store.InfluxDB.URL == "" {
+			errs = append(errs, errors.New("store.influxdb.url: required for the influxdb backend"))
+		}
+		if c.Store.InfluxDB.Bucket == "" {
+			errs = append(errs, errors.New("store.influxdb.bucket: required (1.8: database/retention-policy)"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("store.backend: %q is not embedded or influxdb", c.Store.Backend))
+	}
+	if c.Server.MaxBodyBytes <= 0 {
+		errs = append(errs, errors.New("server.max_body_bytes: must be positive"))
+	}
+	if c.Demo.Preload && (c.Demo.Hosts <= 0 || c.Demo.Days <= 0 || c.Demo.Step.D() <= 0) {
+		errs = append(errs, errors.New("demo: hosts, days and step must be positive when preload is on"))
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("log.level: %q is not debug, info, warn or error", c.Log.Level))
+	}
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		errs = append(errs, fmt.Errorf("log.format: %q is not text or json", c.Log.Format))
+	}
+	return errors.Join(errs...)
+}
+
+// applyEnv walks the struct and sets every field whose FORESIGHT_* variable
+// is present.
+func applyEnv(c *Config, environ []string) error {
+	env := map[string]string{}
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(k, "FORESIGHT_") {
+			env[k] = v
+		}
+	}
+	// Unknown FORESIGHT_* variables are not errors: scripts and tests use
+	// their own (FORESIGHT_INFLUX_PORT, ...).
+	return walk(reflect.ValueOf(c).Elem(), "FORESIGHT", func(name string, f reflect.Value) error {
+		v, ok := env[name]
+		if !ok {
+			return nil
+		}
+		if err := setField(f, v); err != nil {
+			return fmt.Errorf("config: environment %s=%q: %w", name, v, err)
+		}
+		return nil
+	})
+}
+
+// EnvNames lists every FORESIGHT_* variable the config understands.
+func EnvNames() []string {
+	var c Config
+	var names []string
+	_ = walk(reflect.ValueOf(&c).Elem(), "FORESIGHT", func(name string, _ reflect.Value) error {
+		names = append(names, name)
+		return nil
+	})
+	return names
+}
+
+var durationType = reflect.TypeOf(Duration(0))
+
+func walk(v reflect.Value, prefix string, fn func(string, reflect.Value) error) error {
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		tag := strings.Split(t.Field(i).Tag.Get("yaml"), ",")[0]
+		if tag == "" || tag == "-" {
+			continue
+		}
+		name := prefix + "_" + strings.ToUpper(tag)
+		f := v.Field(i)
+		if f.Kind() == reflect.Struct && f.Type() != durationType {
+			if err := walk(f, name, fn); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := fn(name, f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func setField(f reflect.Value, s string) error {
+	if f.Type() == durationType {
+		d, err := ParseDuration(s)
+		if err != nil {
+			return err
+		}
+		f.SetInt(int64(d))
+		return nil
+	}
+	switch f.Kind() {
+	case reflect.String:
+		f.SetString(s)
+	case reflect.Bool:
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return fmt.Errorf("not a boolean (true/false)")
+		}
+		f.SetBool(b)
+	case reflect.Int, reflect.Int64, reflect.Int32:
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return fmt.Errorf("not an integer")
+		}
+		f.SetInt(n)
+	case reflect.Uint, reflect.Uint64, reflect.Uint32:
+		n, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			return fmt.Errorf("not a non-negative integer")
+		}
+		f.SetUint(n)
+	case reflect.Float64:
+		x, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return fmt.Errorf("not a number")
+		}
+		f.SetFloat(x)
+	default:
+		return fmt.Errorf("unsupported kind %s", f.Kind())
+	}
+	return nil
+}
+
+// Duration is a time.Duration that also accepts days ("400d", "1d12h") in
+// YAML and environment variables.
+type Duration time.Duration
+
+// D returns the value as a time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// ParseDuration parses Go durations plus a leading whole-days term "Nd".
+func ParseDuration(s string) (Duration, error) {
+	s = strings.TrimSpace(s)
+	var days int64
+	if i := strings.IndexByte(s, 'd'); i > 0 {
+		n, err := strconv.ParseInt(s[:i], 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("duration %q: bad day count", s)
+		}
+		days, s = n, s[i+1:]
+	}
+	var rest time.Duration
+	if s != "" {
+		var err error
+		if rest, err = time.ParseDuration(s); err != nil {
+			return 0, fmt.Errorf("duration %q: use e.g. 90s, 15m, 2h or 400d", s)
+		}
+	}
+	return Duration(time.Duration(days)*24*time.Hour + rest), nil
+}
+
+// UnmarshalYAML implements yaml.Unmarshaler.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := ParseDuration(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %w", n.Line, err)
+	}
+	*d = v
+	return nil
+}
+
+// MarshalYAML implements yaml.Marshaler.
+func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(), nil }

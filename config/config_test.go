@@ -1,0 +1,90 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestDefaultsValid(t *testing.T) {
+	c, err := Load("", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Store.Backend != "embedded" || c.Server.Listen != "127.0.0.1:8080" || c.Store.Embedded.Retention.D() != 400*24*time.Hour {
+		t.Fatalf("defaults: %+v", c)
+	}
+}
+
+func TestFileThenEnv(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "f.yaml")
+	if err := os.WriteFile(p, []byte("store:\n  backend: influxdb\n  influxdb:\n    url: http://a:1\n    timeout: 1d2h\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(p, []string{"FORESIGHT_STORE_INFLUXDB_URL=http://b:2", "FORESIGHT_DEMO_HOSTS=3", "FORESIGHT_DEMO_PRELOAD=true", "OTHER=x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Store.Backend != "influxdb" || c.Store.InfluxDB.URL != "http://b:2" || c.Demo.Hosts != 3 || !c.Demo.Preload {
+		t.Fatalf("got %+v", c)
+	}
+	if c.Store.InfluxDB.Timeout.D() != 26*time.Hour {
+		t.Fatalf("timeout %v", c.Store.InfluxDB.Timeout.D())
+	}
+	if c.Store.InfluxDB.Bucket != "foresight" {
+		t.Fatalf("unset keys keep defaults, bucket=%q", c.Store.InfluxDB.Bucket)
+	}
+}
+
+func TestErrorsArePrecise(t *testing.T) {
+	dir := t.TempDir()
+	cases := []struct {
+		file, env, want string
+	}{
+		{"store:\n  backend: mysql\n", "", `store.backend: "mysql"`},
+		{"server:\n  listen: [\n", "", "yaml"},
+		{"server:\n  lisen: x\n", "", "field lisen not found"},
+		{"store:\n  embedded:\n    retention: forever\n", "", "line 3"},
+		{"", "FORESIGHT_DEMO_HOSTS=many", "FORESIGHT_DEMO_HOSTS"},
+		{"", "FORESIGHT_LOG_LEVEL=loud", "log.level"},
+	}
+	for i, c := range cases {
+		p := filepath.Join(dir, "c.yaml")
+		if err := os.WriteFile(p, []byte(c.file), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		var env []string
+		if c.env != "" {
+			env = []string{c.env}
+		}
+		_, err := Load(p, env)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("case %d: error %v, want it to mention %q", i, err, c.want)
+		}
+	}
+}
+
+func TestParseDuration(t *testing.T) {
+	for in, want := range map[string]time.Duration{"90s": 90 * time.Second, "400d": 400 * 24 * time.Hour, "1d12h": 36 * time.Hour, "0s": 0} {
+		got, err := ParseDuration(in)
+		if err != nil || got.D() != want {
+			t.Errorf("%s: %v %v, want %v", in, got.D(), err, want)
+		}
+	}
+	for _, bad := range []string{"x", "1w", "d", "5dd"} {
+		if _, err := ParseDuration(bad); err == nil {
+			t.Errorf("%q parsed", bad)
+		}
+	}
+}
+
+func TestEnvNamesCoverEveryKey(t *testing.T) {
+	names := strings.Join(EnvNames(), " ")
+	for _, want := range []string{"FORESIGHT_SERVER_LISTEN", "FORESIGHT_STORE_INFLUXDB_TOKEN", "FORESIGHT_STORE_EMBEDDED_RETENTION", "FORESIGHT_LOG_FORMAT"} {
+		if !strings.Contains(names, want) {
+			t.Errorf("missing %s in %s", want, names)
+		}
+	}
+}
