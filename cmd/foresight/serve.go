@@ -1,0 +1,113 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/seed-f1b503aa/foresight/api"
+	"github.com/seed-f1b503aa/foresight/config"
+	"github.com/seed-f1b503aa/foresight/engine"
+)
+
+func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfgPath := fs.String("config", "", "YAML configuration file (default: built-in defaults; env FORESIGHT_CONFIG)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(*cfgPath)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg.Log, stderr)
+	store, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := store.Close(); err != nil {
+			log.Error("closing the store", "err", err)
+		}
+	}()
+
+	var preload atomic.Pointer[string]
+	srv := api.New(api.Options{
+		Store:          store,
+		Logger:         log,
+		MaxBodyBytes:   cfg.Server.MaxBodyBytes,
+		RequestTimeout: cfg.Server.RequestTimeout.D(),
+		Ready: func() error {
+			if p := preload.Load(); p != nil {
+				return errors.New(*p)
+			}
+			return nil
+		},
+	})
+	ln, err := net.Listen("tcp", cfg.Server.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s (server.listen): %w", cfg.Server.Listen, err)
+	}
+	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+	url := "http://" + ln.Addr().String()
+	log.Info("foresight serving", "url", url, "store", cfg.Store.Backend, "version", version)
+	fmt.Fprintf(stdout, "Foresight is up: %s  (series: %s/api/v1/series, metrics: %s/metrics)\n", url, url, url)
+
+	bg, cancelBG := context.WithCancel(ctx)
+	defer cancelBG()
+	preloadDone := make(chan struct{})
+	if cfg.Demo.Preload {
+		msg := "demo fleet preload starting"
+		preload.Store(&msg)
+		go func() {
+			defer close(preloadDone)
+			err := preloadDemo(bg, store, cfg.Demo, log, func(done, total int64) {
+				m := fmt.Sprintf("demo fleet preload in progress: %d%%", done*100/max(total, 1))
+				preload.Store(&m)
+			})
+			if err != nil && !errors.Is(err, context.Canceled) {
+				m := "demo fleet preload failed: " + err.Error()
+				preload.Store(&m)
+				log.Error("demo preload", "err", err)
+				return
+			}
+			preload.Store(nil)
+		}()
+	} else {
+		close(preloadDone)
+	}
+
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", "timeout", cfg.Server.ShutdownTimeout.D())
+	cancelBG()
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.Server.ShutdownTimeout.D())
+	defer cancel()
+	err = hs.Shutdown(sctx)
+	<-preloadDone
+	return err
+}
+
+// openStore opens the configured metric store.
+func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (engine.MetricStore, error) {
+	switch cfg.Store.Backend {
+	case "influxdb":
+		return openInflux(ctx, cfg.Store.InfluxDB, log)
+	case "embedded":
+		return openEmbedded(cfg.Store.Embedded, log)
+	}
+	return nil, fmt.Errorf("store.backend %q: use embedded or influxdb", cfg.Store.Backend)
+}

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The whole test suite, as `make test` and CI run it. Starts a real InfluxDB
+# (building it from source on first use) and requires the InfluxDB tests to
+# run: if the server cannot start, the run fails instead of skipping them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+started=0
+if ! bash scripts/influxdb.sh status >/dev/null 2>&1; then
+  bash scripts/influxdb.sh start
+  started=1
+fi
+cleanup() {
+  if [[ $started == 1 && -z "${FORESIGHT_KEEP_INFLUX:-}" ]]; then
+    bash scripts/influxdb.sh stop || true
+  fi
+}
+trap cleanup EXIT
+eval "$(bash scripts/influxdb.sh env)"
+export FORESIGHT_REQUIRE_INFLUX=1
+
+go vet ./...
+go test -count=1 -timeout 15m "$@" ./...

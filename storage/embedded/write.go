@@ -1,0 +1,234 @@
+package embedded
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"math"
+	"time"
+
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/storage"
+
+	"github.com/seed-f1b503aa/foresight/engine"
+)
+
+// Write stores points through one TSDB appender and commits it. Commit
+// writes the samples to the WAL before they become visible, so when Write
+// returns nil every sample survives a process crash or restart. (The WAL is
+// written to the operating system on every commit but, as in Prometheus,
+// not fsynced per commit: a power loss can lose the last few seconds.)
+//
+// Each field of a point becomes one sample of the series
+// {measurement, field, tags}. NaN values are skipped (NaN means missing).
+//
+// Points that are malformed (empty measurement, field or tag key, or a
+// reserved tag key — see ErrReservedLabel) make Write fail before anything
+// is written. Samples TSDB refuses individually — older than the
+// out-of-order window, or a different value at the timestamp of a series'
+// newest sample (storage.ErrDuplicateSampleForTimestamp: the store does not
+// overwrite) — are skipped, the rest of the batch is committed, and Write
+// returns an error that counts them and wraps the first TSDB error.
+//
+// Writing the same sample again (same series, timestamp and value) is not
+// an error and stores nothing new, so retrying a batch is safe. Writing a
+// different value at an older timestamp that already holds a sample is not
+// detected; which of the two values a read returns is unspecified.
+func (s *Store) Write(ctx context.Context, points []engine.Point) error {
+	if err := s.acquire(); err != nil {
+		return err
+	}
+	defer s.mu.RUnlock()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if len(points) == 0 {
+		return nil
+	}
+	now := time.Now()
+	var maxT int64 = math.MaxInt64
+	if s.opts.MaxFutureSkew > 0 {
+		maxT = toMillis(now.Add(s.opts.MaxFutureSkew))
+	}
+
+	app := s.db.Appender(ctx)
+	fail := func(err error) error {
+		if rerr := app.Rollback(); rerr != nil {
+			err = errors.Join(err, rerr)
+		}
+		return err
+	}
+
+	c := newSeriesCache()
+	var (
+		rej   rejections
+		total int
+	)
+	for i := range points {
+		p := &points[i]
+		if i&4095 == 4095 {
+			if err := ctx.Err(); err != nil {
+				return fail(err)
+			}
+		}
+		pt := p.Time
+		if pt.IsZero() {
+			pt = now
+		}
+		t := toMillis(pt)
+		if t > maxT {
+			return fail(fmt.Errorf("embedded: point %d (%s) at %s: %w: more than %s ahead of the clock",
+				i, p.Measurement, pt.Format(time.RFC3339Nano), ErrInvalidPoint, s.opts.MaxFutureSkew))
+		}
+		th := c.tagsHash(p.Measurement, p.Tags)
+		for field, v := range p.Fields {
+			if math.IsNaN(v) {
+				continue
+			}
+			sr, err := c.get(th, p, field)
+			if err != nil {
+				return fail(fmt.Errorf("embedded: point %d (%s): %w", i, p.Measurement, err))
+			}
+			total++
+			ref, err := app.Append(sr.ref, sr.lset, t, v)
+			if err != nil {
+				rej.add(err, sr.lset, t)
+				continue
+			}
+			sr.ref = ref
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return fail(err)
+	}
+	if err := app.Commit(); err != nil {
+		return fmt.Errorf("embedded: commit: %w", err)
+	}
+	return rej.err(total)
+}
+
+// seriesCache maps the series of one Write call to their labels and TSDB
+// references, so a series' label set is built and validated once per batch
+// rather than once per sample. Lookups hash the measurement, field and tags
+// without sorting or allocating; a hit is verified against the point.
+type seriesCache struct {
+	seed    maphash.Seed
+	h       maphash.Hash
+	b       labels.ScratchBuilder
+	index   map[uint64][]int32
+	entries []seriesRef
+}
+
+// seriesRef is one cached series.
+type seriesRef struct {
+	measurement, field string
+	tags               map[string]string // of the first point seen; compared by content
+	lset               labels.Labels
+	ref                storage.SeriesRef
+}
+
+func newSeriesCache() *seriesCache {
+	c := &seriesCache{seed: maphash.MakeSeed(), index: make(map[uint64][]int32)}
+	c.h.SetSeed(c.seed)
+	return c
+}
+
+// tagsHash hashes a measurement and its non-empty tags independently of
+// map iteration order.
+func (c *seriesCache) tagsHash(measurement string, tags map[string]string) uint64 {
+	sum := maphash.String(c.seed, measurement)
+	for k, v := range tags {
+		if v == "" {
+			continue
+		}
+		c.h.Reset()
+		c.h.WriteString(k)
+		c.h.WriteByte(0)
+		c.h.WriteString(v)
+		sum += c.h.Sum64()
+	}
+	return sum
+}
+
+// get returns the cached series of p's field, validating and adding it on
+// first sight.
+func (c *seriesCache) get(th uint64, p *engine.Point, field string) (*seriesRef, error) {
+	h := th ^ (maphash.String(c.seed, field) * 0x9E3779B97F4A7C15)
+	for _, i := range c.index[h] {
+		e := &c.entries[i]
+		if e.field == field && e.measurement == p.Measurement && sameTags(e.tags, p.Tags) {
+			return e, nil
+		}
+	}
+	if p.Measurement == "" {
+		return nil, fmt.Errorf("%w: empty measurement", ErrInvalidPoint)
+	}
+	if field == "" {
+		return nil, fmt.Errorf("%w: empty field name", ErrInvalidPoint)
+	}
+	if err := checkTags(p.Tags); err != nil {
+		return nil, err
+	}
+	c.entries = append(c.entries, seriesRef{
+		measurement: p.Measurement,
+		field:       field,
+		tags:        p.Tags,
+		lset:        keyLabels(&c.b, p.Measurement, field, p.Tags),
+	})
+	i := int32(len(c.entries) - 1)
+	c.index[h] = append(c.index[h], i)
+	return &c.entries[i], nil
+}
+
+// sameTags reports whether two tag maps are equal, ignoring empty values
+// (which are not stored).
+func sameTags(a, b map[string]string) bool {
+	na := 0
+	for k, v := range a {
+		if v == "" {
+			continue
+		}
+		na++
+		if b[k] != v {
+			return false
+		}
+	}
+	nb := 0
+	for _, v := range b {
+		if v != "" {
+			nb++
+		}
+	}
+	return na == nb
+}
+
+// rejections counts samples TSDB refused and remembers the first.
+type rejections struct {
+	n     int
+	first error
+}
+
+func (r *rejections) add(err error, lset labels.Labels, t int64) {
+	r.n++
+	if r.first != nil {
+		return
+	}
+	hint := ""
+	switch {
+	case errors.Is(err, storage.ErrDuplicateSampleForTimestamp):
+		hint = " (a different value is already stored at that time; the embedded store does not overwrite samples)"
+	case errors.Is(err, storage.ErrTooOldSample), errors.Is(err, storage.ErrOutOfBounds):
+		hint = " (older than the out-of-order window / retention behind the newest sample)"
+	case errors.Is(err, storage.ErrOutOfOrderSample):
+		hint = " (out-of-order writes are disabled)"
+	}
+	r.first = fmt.Errorf("%s at %s: %w%s", labelsKey(lset).ID(), fromMillis(t).Format(time.RFC3339Nano), err, hint)
+}
+
+func (r *rejections) err(total int) error {
+	if r.n == 0 {
+		return nil
+	}
+	return fmt.Errorf("embedded: %d of %d samples rejected, the others were written; first: %w", r.n, total, r.first)
+}

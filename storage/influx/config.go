@@ -1,0 +1,131 @@
+package influx
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"time"
+)
+
+// Config says where the store reads and writes.
+//
+// InfluxDB OSS 1.8 (HTTP with flux-enabled = true):
+//
+//	URL:    "http://127.0.0.1:8086"
+//	Token:  "" when auth is off, else "username:password"
+//	Org:    "" (ignored by 1.8; "-" is accepted too)
+//	Bucket: "database" for the default retention policy, or "database/retention-policy"
+//
+// InfluxDB 2.x and InfluxDB Cloud speak the same /api/v2/write,
+// /api/v2/query and /ping endpoints, so the same code works unchanged:
+//
+//	URL:    "https://eu-central-1-1.aws.cloud2.influxdata.com" or "http://host:8086"
+//	Token:  an API token with read (and, for Write, write) access to the bucket
+//	Org:    the organisation name or ID (required)
+//	Bucket: the bucket name
+//
+// On 2.x the database must exist beforehand: the store never creates
+// databases or buckets.
+type Config struct {
+	URL    string
+	Token  string
+	Org    string
+	Bucket string
+
+	// WriteBatchSize is the number of points per HTTP write request
+	// (Write and the async writer). Default 5000.
+	WriteBatchSize int
+	// FlushInterval is how long the async writer buffers points before
+	// sending an incomplete batch. Default 1s.
+	FlushInterval time.Duration
+
+	// Timeouts bound each operation when the caller's context has no
+	// earlier deadline.
+	Timeouts Timeouts
+
+	// ListLookback is how far back ListSeries looks when the filter has no
+	// Start. Default 30 days.
+	ListLookback time.Duration
+
+	// MaxKeysPerQuery caps the number of series keys ReadMany puts in one
+	// Flux query; longer key lists are split into several queries.
+	// Default 100.
+	MaxKeysPerQuery int
+
+	// Logger receives async-writer failures. Default slog.Default().
+	Logger *slog.Logger
+	// OnAsyncError, when set, is called (from the writer's goroutine) for
+	// every failed async write, in addition to logging it.
+	OnAsyncError func(error)
+}
+
+// Timeouts bound the store's operations.
+type Timeouts struct {
+	// Write bounds one write request (one batch). Default 30s. It is also
+	// the HTTP timeout of the async writer, whose requests have no caller
+	// context.
+	Write time.Duration
+	// Query bounds one Flux query including reading its result. Default 60s.
+	Query time.Duration
+	// Ping bounds Ping. Default 5s.
+	Ping time.Duration
+}
+
+// Defaults.
+const (
+	DefaultWriteBatchSize  = 5000
+	DefaultFlushInterval   = time.Second
+	DefaultWriteTimeout    = 30 * time.Second
+	DefaultQueryTimeout    = 60 * time.Second
+	DefaultPingTimeout     = 5 * time.Second
+	DefaultListLookback    = 30 * 24 * time.Hour
+	DefaultMaxKeysPerQuery = 100
+)
+
+// withDefaults returns c with zero values replaced by defaults, or an error
+// when c cannot work.
+func (c Config) withDefaults() (Config, error) {
+	if c.URL == "" {
+		return c, errors.New("influx config: URL is required")
+	}
+	u, err := url.Parse(c.URL)
+	if err != nil {
+		return c, fmt.Errorf("influx config: URL: %w", err)
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return c, fmt.Errorf("influx config: URL %q must be http(s)://host[:port]", c.URL)
+	}
+	if c.Bucket == "" {
+		return c, errors.New("influx config: Bucket is required (1.8: \"database\" or \"database/retention-policy\")")
+	}
+	if c.WriteBatchSize < 0 || c.MaxKeysPerQuery < 0 || c.FlushInterval < 0 || c.ListLookback < 0 ||
+		c.Timeouts.Write < 0 || c.Timeouts.Query < 0 || c.Timeouts.Ping < 0 {
+		return c, errors.New("influx config: sizes, intervals and timeouts must not be negative")
+	}
+	if c.WriteBatchSize == 0 {
+		c.WriteBatchSize = DefaultWriteBatchSize
+	}
+	if c.FlushInterval == 0 {
+		c.FlushInterval = DefaultFlushInterval
+	}
+	if c.Timeouts.Write == 0 {
+		c.Timeouts.Write = DefaultWriteTimeout
+	}
+	if c.Timeouts.Query == 0 {
+		c.Timeouts.Query = DefaultQueryTimeout
+	}
+	if c.Timeouts.Ping == 0 {
+		c.Timeouts.Ping = DefaultPingTimeout
+	}
+	if c.ListLookback == 0 {
+		c.ListLookback = DefaultListLookback
+	}
+	if c.MaxKeysPerQuery == 0 {
+		c.MaxKeysPerQuery = DefaultMaxKeysPerQuery
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c, nil
+}
