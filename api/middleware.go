@@ -95,8 +95,10 @@ func observe(log *slog.Logger, m *httpMetrics) gin.HandlerFunc {
 		m.requests.WithLabelValues(route, c.Request.Method, strconv.Itoa(code)).Inc()
 		m.duration.WithLabelValues(route, c.Request.Method).Observe(d.Seconds())
 		level := slog.LevelDebug
-		if code >= 500 {
+		if code == http.StatusInternalServerError {
 			level = slog.LevelError
+		} else if code >= 500 {
+			level = slog.LevelWarn
 		} else if code >= 400 {
 			level = slog.LevelInfo
 		}

@@ -103,9 +103,9 @@ func (s *Server) seriesData(c *gin.Context) {
 		return
 	}
 	if st := c.Query("step"); st != "" {
-		d, err := time.ParseDuration(st)
-		if err != nil || d <= 0 {
-			abortProblem(c, http.StatusBadRequest, fmt.Sprintf("step=%q: use a positive duration such as 5m or 1h", st), nil)
+		d, ok := parseRelative(st)
+		if !ok || d <= 0 {
+			abortProblem(c, http.StatusBadRequest, fmt.Sprintf("step=%q: use a positive duration such as 5m, 1h or 1d", st), nil)
 			return
 		}
 		q.Step = d

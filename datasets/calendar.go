@@ -20,9 +20,9 @@ const DefaultTimeZone = "Asia/Shanghai"
 
 // Date is a civil date (no time of day, no zone). The zero Date is "no date".
 type Date struct {
-	Year  int
-	Month time.Month
-	Day   int
+	Year  int        // e.g. 2026
+	Month time.Month // 1-12
+	Day   int        // 1-31
 }
 
 // NewDate returns the Date y-m-d, normalised like time.Date (so month 13 or

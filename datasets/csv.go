@@ -309,9 +309,6 @@ func readHeader(r *rows, want int, defaults []string, tcolDefault int) ([]string
 	if want > 0 && len(rec) != want {
 		return nil, false, 0, csvErr(line, "", "%d fields, want %d (%s)", len(rec), want, strings.Join(defaults, ","))
 	}
-	if want == 0 && len(rec) < 2 {
-		return nil, false, 0, csvErr(line, "", "%d field, want a timestamp and at least one value column", len(rec))
-	}
 	// A header cell is a name: it does not parse and does not start like a
 	// number or date (a malformed first data row must report its error).
 	var perr error
@@ -478,12 +475,15 @@ func ReadColumnsCSV(r io.Reader) (*Frame, error) {
 }
 
 func readColumns(rr *rows) (*Frame, error) {
-	first, _, err := rr.peek()
+	first, line, err := rr.peek()
 	if err == io.EOF {
 		return nil, &CSVError{Err: errors.New("no data rows")}
 	}
 	if err != nil {
 		return nil, err
+	}
+	if len(first) < 2 {
+		return nil, csvErr(line, "", "%d field, want a timestamp and at least one value column", len(first))
 	}
 	defaults := []string{"timestamp"}
 	for i := 1; i < len(first); i++ {
@@ -492,9 +492,6 @@ func readColumns(rr *rows) (*Frame, error) {
 	names, header, _, err := readHeader(rr, len(first), defaults, 0)
 	if err != nil {
 		return nil, err
-	}
-	if len(names) < 2 {
-		return nil, csvErr(0, "", "want a timestamp and at least one value column")
 	}
 	l := layout{names: names, tcol: 0, scol: -1, header: header}
 	if header {

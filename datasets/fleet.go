@@ -1,7 +1,7 @@
 // Package datasets provides Foresight's data: a deterministic synthetic
 // fleet of ERP/finance hosts with exact ground truth (GenerateFleet), the
 // business calendar that drives month-end load (Calendar), and loaders for
-// the CSV layouts the CLI reads (ReadCSV and friends) and for the M4
+// the CSV layouts the CLI reads (ReadSeriesCSV and friends) and for the M4
 // competition files (LoadM4).
 package datasets
 
@@ -20,11 +20,11 @@ import (
 
 // Defaults of FleetConfig.
 const (
-	DefaultHosts     = 20
-	DefaultDays      = 120
-	DefaultStep      = time.Minute
-	DefaultCloseDays = 3
-	DefaultHorizon   = 365 * 24 * time.Hour
+	DefaultHosts     = 20                   // hosts
+	DefaultDays      = 120                  // days of history
+	DefaultStep      = time.Minute          // sampling interval
+	DefaultCloseDays = 3                    // business days in a month-end close window
+	DefaultHorizon   = 365 * 24 * time.Hour // fill-time search beyond End
 )
 
 // DefaultEnd is the fleet's default (exclusive) end, fixed so that output is
@@ -85,7 +85,7 @@ var rolePattern = []Role{
 
 // Host is one generated host.
 type Host struct {
-	Name string
+	Name string // host tag value, e.g. "db-01"
 	Role Role
 }
 
@@ -371,12 +371,12 @@ func (b *builder) at(daysBefore float64) float64 {
 	d := daysBefore * day
 	if d > 0.8*b.H {
 		d = 0.8 * b.H * (daysBefore / (daysBefore + 30))
-		if d > 0.8*b.H {
-			d = 0.8 * b.H
-		}
 	}
-	return b.H - d
+	return roundMinute(b.H - d)
 }
+
+// roundMinute rounds hours to a whole minute.
+func roundMinute(h float64) float64 { return math.Round(h*60) / 60 }
 
 func (b *builder) timeAt(h float64) time.Time {
 	return b.f.start.Add(time.Duration(h * float64(time.Hour))).Round(time.Second)
@@ -427,7 +427,7 @@ func (hc *hostCtx) addField(s *source, name string, kind Kind, unit string, m mo
 	return fl
 }
 
-// fixCapFields sets capField indices after fields are sorted.
+// fixCapField links a used field to the capacity field of the same source.
 func fixCapField(s *source, used, capacity *field) {
 	for i, fl := range s.fields {
 		if fl == capacity {
@@ -589,19 +589,17 @@ func (hc *hostCtx) appDisks() {
 	T = 200 * gib
 	switch {
 	case hc.ord == 1 || hc.ord%5 == 0:
-		vEnd := hc.uniform(0.55, 0.65) * T
-		k := hc.uniform(3, 5)
-		r2 := (T - vEnd) / (hc.uniform(10, 16) * day)
-		r1 := r2 / k
-		hcp := b.at(24)
-		off := vEnd - r1*hcp - r2*(b.H-hcp)
-		if off < 0.05*T { // short or long fleets: keep the shape, flatten the start
+		// slow growth (r1) until the change, ten times faster (r2) after;
+		// rates are absolute so short and long fleets look alike.
+		vEnd := hc.uniform(0.55, 0.62) * T
+		r2 := hc.uniform(0.018, 0.024) * T / day
+		r1 := r2 / hc.uniform(9, 12)
+		hcp := b.at(hc.uniform(10, 14))
+		atChange := vEnd - r2*(b.H-hcp)
+		off := atChange - r1*hcp
+		if off < 0.05*T {
 			off = 0.05 * T
-			r1 = (vEnd - off - r2*(b.H-hcp)) / hcp
-			if r1 < 0 {
-				r1 = 0
-				r2 = (vEnd - off) / (b.H - hcp)
-			}
+			r1 = (atChange - off) / hcp
 		}
 		ev := []Event{{Time: b.timeAt(hcp), Type: EventChangePoint, Change: r2 - r1, Note: "growth rate change (bytes/hour)"}}
 		hc.disk("/opt/erp", KindDiskFillAccelerating, model{off: T}, model{off: off, r1: r1, r2: r2, hc: hcp}, ev, 0)
@@ -621,14 +619,16 @@ func (hc *hostCtx) dbDisks() {
 	if hc.ord == 3 {
 		T = 1000 * gib
 	}
-	fillDays := []float64{35, 150, 1000, 60}[(hc.ord-1)%4] * hc.uniform(0.85, 1.15)
-	vEnd := hc.uniform(0.55, 0.7) * T
+	// Anchored at the start so the fill lands fillDays after End whatever
+	// the span.
+	fillDays := []float64{35, 150, 0, 60}[(hc.ord-1)%4] * hc.uniform(0.85, 1.15)
 	tmp := 0.01 * T
-	off, r := b.anchoredLinear(vEnd, (T-vEnd-2.5*tmp)/(fillDays*day), 0.05*T, 0.9*T)
+	off := hc.uniform(0.25, 0.4) * T
+	r := (T - 2.5*tmp - off) / (b.H + fillDays*day)
 	kind := KindDiskFill
-	if fillDays > 500 {
+	if fillDays == 0 {
 		kind = KindDiskStable
-		off, r = vEnd, 0
+		off, r = hc.uniform(0.55, 0.7)*T, 0
 	}
 	hc.disk("/data", kind, model{off: T}, model{off: off, r1: r, r2: r, loadScale: tmp, boost: 1}, nil, 60)
 
@@ -637,7 +637,7 @@ func (hc *hostCtx) dbDisks() {
 	// had a manual cleanup (sudden drop).
 	T = 1024 * gib
 	used := model{spikeAmp: hc.uniform(0.05, 0.07) * T, spikeFrom: 1, spikeTo: 2}
-	vEnd = hc.uniform(0.5, 0.65) * T
+	vEnd := hc.uniform(0.5, 0.65) * T
 	r = hc.uniform(0.0015, 0.004) * T / day
 	var ev []Event
 	if hc.ord == 1 {
@@ -730,9 +730,9 @@ func (hc *hostCtx) proc(service string, kind Kind, limit float64, used model, ev
 // restartsEvery returns restart hours from before the start to the end,
 // spaced uniformly in [minDays, maxDays].
 func (hc *hostCtx) restartsEvery(minDays, maxDays float64) []float64 {
-	r := []float64{-hc.uniform(0, 3) * day}
+	r := []float64{roundMinute(-hc.uniform(0, 3) * day)}
 	for {
-		next := r[len(r)-1] + hc.uniform(minDays, maxDays)*day
+		next := roundMinute(r[len(r)-1] + hc.uniform(minDays, maxDays)*day)
 		if next >= hc.b.H {
 			return r
 		}
@@ -745,7 +745,7 @@ func (hc *hostCtx) restartsEvery(minDays, maxDays float64) []float64 {
 func (hc *hostCtx) restartsAt(daysBefore ...float64) []float64 {
 	r := []float64{-hc.uniform(2, 20) * day}
 	for _, d := range daysBefore {
-		h := math.Round(hc.b.at(d)*60) / 60
+		h := hc.b.at(d)
 		if h > r[len(r)-1] && h < hc.b.H {
 			r = append(r, h)
 		}

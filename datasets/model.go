@@ -322,3 +322,37 @@ func (m *model) trendAt(h float64) float64 {
 	}
 	return r
 }
+
+// riseBound is an upper bound on mean(t+d) - mean(t) for 0 <= d <= hours,
+// leaving out the load term (see loadRange). Every other component's
+// largest possible increase is added up: growth over the interval, nightly
+// windows, temporary files, GC sawtooth, warm-up and upward level changes.
+func (m *model) riseBound(hours float64) float64 {
+	r := math.Max(0, math.Max(m.r1, m.r2)) * hours
+	r += math.Abs(m.nightAmp) + math.Abs(m.spikeAmp) + math.Abs(m.gcAmp)
+	r += math.Max(0, math.Max(m.sawBiz, m.sawOff)) * hours
+	if m.purgeAmp < 0 {
+		r -= m.purgeAmp * (1 + hours/(28*24))
+	}
+	for _, s := range m.steps {
+		if s.amount > 0 {
+			r += s.amount
+		}
+	}
+	// Between restarts the leak and warm-up terms grow by at most
+	// leak×d + plateau×(1-exp(-d/tau)) <= leak×d + plateau×d/tau; across a
+	// restart they start again from 0, which is no higher.
+	r += math.Max(0, m.leak) * hours
+	if m.plateau > 0 {
+		r += m.plateau * math.Min(1, hours/m.tau)
+	} else {
+		r -= m.plateau
+	}
+	return r
+}
+
+// loadRange bounds the swing of the load term over any interval.
+func (m *model) loadRange() float64 {
+	// base <= 0.08 + 0.92*1.06*1.08 < 1.15; close <= closeScaleYear*1.3
+	return math.Abs(m.loadScale) * (1.15 + math.Abs(m.boost)*closeScaleYear*1.3)
+}

@@ -208,9 +208,15 @@ func (f *Fleet) TruthFile() TruthFile {
 // WriteGroundTruth writes TruthFile as indented JSON (keys sorted, so the
 // output is byte-identical for identical configurations).
 func (f *Fleet) WriteGroundTruth(w io.Writer) error {
+	tf := f.TruthFile()
+	return tf.Write(w)
+}
+
+// Write encodes tf as indented JSON, the format of WriteGroundTruth.
+func (tf *TruthFile) Write(w io.Writer) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	if err := enc.Encode(f.TruthFile()); err != nil {
+	if err := enc.Encode(tf); err != nil {
 		return fmt.Errorf("write ground truth: %w", err)
 	}
 	return nil
@@ -287,65 +293,130 @@ func (f *Fleet) computeTruth() {
 	}
 }
 
-// fillTimes scans the noise-free processes from Start to End+Horizon,
-// time-major so each clock is computed once, splitting the fields over the
-// available CPUs.
-func (f *Fleet) fillTimes(fields []*field, truth map[*field]*GroundTruth) {
-	workers := runtime.GOMAXPROCS(0)
-	if workers > len(fields) {
-		workers = len(fields)
-	}
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		var part []*field
-		for i := w; i < len(fields); i += workers {
-			part = append(part, fields[i])
-		}
-		found := make([]*time.Time, len(part))
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			f.scanFill(part, found)
-		}()
-		defer func() {
-			for i, fl := range part {
-				truth[fl].FillTime = found[i]
-			}
-		}()
-	}
-	wg.Wait()
+// fillGrid is the grid on which fill times are searched: every scanNs
+// from the fleet's start through End+Horizon, grouped in blocks of about an
+// hour. For each block it keeps the clock at the block's first point and the
+// largest load profile values at any of its points.
+type fillGrid struct {
+	startNs, scanNs, lastNs int64
+	block                   int
+	coarse                  []clock
+	maxBase, maxClose       []float64
 }
 
-// scanFill sets found[i] to the fill time of fields[i] (nil if none).
-func (f *Fleet) scanFill(fields []*field, found []*time.Time) {
-	idx := make(map[*field]int, len(fields))
-	for i, fl := range fields {
-		idx[fl] = i
-	}
+func (f *Fleet) newFillGrid() *fillGrid {
 	step := f.cfg.Step
 	mult := int64(1)
 	if step < time.Minute {
 		mult = int64((time.Minute + step - 1) / step)
 	}
-	scan := time.Duration(mult) * step
-	startNs := f.start.UnixNano()
-	lastNs := f.cfg.End.Add(f.cfg.Horizon).UnixNano()
+	g := &fillGrid{
+		startNs: f.start.UnixNano(),
+		scanNs:  mult * int64(step),
+		lastNs:  f.cfg.End.Add(f.cfg.Horizon).UnixNano(),
+	}
+	g.block = int((int64(time.Hour) + g.scanNs - 1) / g.scanNs)
 	ck := newClocker(f.ct, f.cfg.Calendar.Location(), f.start)
-	active := append([]*field(nil), fields...)
 	var c clock
-	for ns := startNs; ns <= lastNs && len(active) > 0; ns += int64(scan) {
+	for k := 0; ; k++ {
+		ns := g.startNs + int64(k)*g.scanNs
+		if ns > g.lastNs {
+			break
+		}
 		ck.at(ns, &c)
-		keep := active[:0]
-		for _, fl := range active {
+		if k%g.block == 0 {
+			g.coarse = append(g.coarse, c)
+			g.maxBase = append(g.maxBase, c.base)
+			g.maxClose = append(g.maxClose, c.close)
+			continue
+		}
+		b := len(g.coarse) - 1
+		g.maxBase[b] = math.Max(g.maxBase[b], c.base)
+		g.maxClose[b] = math.Max(g.maxClose[b], c.close)
+	}
+	return g
+}
+
+// fillTimes finds the fill time of each field, spreading fields over the
+// available CPUs.
+func (f *Fleet) fillTimes(fields []*field, truth map[*field]*GroundTruth) {
+	if len(fields) == 0 {
+		return
+	}
+	g := f.newFillGrid()
+	workers := runtime.GOMAXPROCS(0)
+	if workers > len(fields) {
+		workers = len(fields)
+	}
+	found := make([]*time.Time, len(fields))
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(fields); i += workers {
+				found[i] = f.fillTime(g, fields[i])
+			}
+		}()
+	}
+	wg.Wait()
+	for i, fl := range fields {
+		truth[fl].FillTime = found[i]
+	}
+}
+
+// fillTime returns the first grid instant at which fl's noise-free value
+// reaches its capacity's, or nil. A block is skipped when the value at its
+// start plus the most the value can rise within the block stays below the
+// capacity at its start; capacities never decrease, so the skip is exact
+// (TestFillTimeMatchesExhaustiveScan checks it).
+func (f *Fleet) fillTime(g *fillGrid, fl *field) *time.Time {
+	m := &fl.m
+	rise := m.riseBound(float64(g.block) * float64(g.scanNs) / float64(time.Hour))
+	exactLoad := m.loadScale > 0 && m.boost >= 0
+	if m.loadScale != 0 && !exactLoad {
+		rise += m.loadRange()
+	}
+	ck := newClocker(f.ct, f.cfg.Calendar.Location(), f.start)
+	var c clock
+	for b := range g.coarse {
+		cc := &g.coarse[b]
+		r := rise
+		if exactLoad {
+			// the load term at any point of the block is at most this
+			r += m.loadScale * (g.maxBase[b] + m.boost*g.maxClose[b] - cc.base - m.boost*cc.close)
+		}
+		if m.mean(cc)+r < fl.capModel.mean(cc) {
+			continue
+		}
+		k0 := b * g.block
+		for k := k0; k < k0+g.block; k++ {
+			ns := g.startNs + int64(k)*g.scanNs
+			if ns > g.lastNs {
+				return nil
+			}
+			ck.at(ns, &c)
 			if fl.m.mean(&c) >= fl.capModel.mean(&c) {
 				t := time.Unix(0, ns).UTC()
-				found[idx[fl]] = &t
-				continue
+				return &t
 			}
-			keep = append(keep, fl)
 		}
-		active = keep
 	}
+	return nil
+}
+
+// fillTimeExhaustive is fillTime without skipping (for tests).
+func (f *Fleet) fillTimeExhaustive(g *fillGrid, fl *field) *time.Time {
+	ck := newClocker(f.ct, f.cfg.Calendar.Location(), f.start)
+	var c clock
+	for ns := g.startNs; ns <= g.lastNs; ns += g.scanNs {
+		ck.at(ns, &c)
+		if fl.m.mean(&c) >= fl.capModel.mean(&c) {
+			t := time.Unix(0, ns).UTC()
+			return &t
+		}
+	}
+	return nil
 }
 
 // closeWindow returns the close window of month index mi (year*12+month-1)

@@ -121,8 +121,9 @@ func (f *Fleet) NumSeries() int { return f.fields }
 
 // WriteLineProtocol writes every point as InfluxDB line protocol with
 // nanosecond timestamps, in the order of Each, one point per line
-// ("disk,host=db-01,path=/data total=536870912000,used=3.2e11 1761955200000000000"
-// with values in shortest decimal form). Fields are float fields.
+// ("disk,host=db-01,path=/data total=536870912000,used=162523469465 1793404800000000000",
+// values in plain shortest decimal form, never exponents). All fields are
+// float fields (no "i" suffix).
 func (f *Fleet) WriteLineProtocol(w io.Writer) error {
 	bw := bufio.NewWriterSize(w, 1<<18)
 	buf := make([]byte, 0, 256)

@@ -32,9 +32,32 @@ func openInflux(ctx context.Context, c config.InfluxConfig, log *slog.Logger) (e
 }
 
 func openEmbedded(c config.EmbeddedConfig, log *slog.Logger) (engine.MetricStore, error) {
-	s, err := embedded.Open(c.Dir, embedded.Options{Retention: c.Retention.D(), Logger: log.With("component", "tsdb")})
+	s, err := embedded.Open(c.Dir, embedded.Options{Retention: c.Retention.D(), Logger: quieter(log.With("component", "tsdb"), slog.LevelWarn)})
 	if err != nil {
 		return nil, fmt.Errorf("store.embedded: %w", err)
 	}
 	return s, nil
+}
+
+// quieter drops records below min: the TSDB engine logs every block it
+// writes at info level, which drowns Foresight's own lines.
+func quieter(l *slog.Logger, min slog.Level) *slog.Logger {
+	return slog.New(minLevelHandler{l.Handler(), min})
+}
+
+type minLevelHandler struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (h minLevelHandler) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+func (h minLevelHandler) WithAttrs(a []slog.Attr) slog.Handler {
+	return minLevelHandler{h.Handler.WithAttrs(a), h.min}
+}
+
+func (h minLevelHandler) WithGroup(n string) slog.Handler {
+	return minLevelHandler{h.Handler.WithGroup(n), h.min}
 }
