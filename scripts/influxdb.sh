@@ -24,20 +24,20 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 DIR=${FORESIGHT_INFLUX_DIR:-$REPO/.influxdb}
 case $DIR in /*) ;; *) DIR=$PWD/$DIR ;; esac
 PORT=${FORESIGHT_INFLUX_PORT:-18086}
-RPC_PORT=${FORESIGHT_INFLUX_RPC_PORT:-$((PORT + 2))}
 DATABASES=${FORESIGHT_INFLUX_DATABASES:-foresight foresight_test}
 WAIT=${FORESIGHT_INFLUX_WAIT:-60}
-
-CONF=$DIR/influxdb.conf
-PIDFILE=$DIR/influxd.pid
-LOG=$DIR/influxd.log
-URL=http://127.0.0.1:$PORT
 
 die() { echo "influxdb.sh: $*" >&2; exit 1; }
 
 is_port() { [[ $1 =~ ^[0-9]+$ ]] && (($1 > 0 && $1 < 65536)); }
 is_port "$PORT" || die "FORESIGHT_INFLUX_PORT=$PORT is not a port number"
+RPC_PORT=${FORESIGHT_INFLUX_RPC_PORT:-$((PORT + 2))}
 is_port "$RPC_PORT" || die "FORESIGHT_INFLUX_RPC_PORT=$RPC_PORT is not a port number"
+
+CONF=$DIR/influxdb.conf
+PIDFILE=$DIR/influxd.pid
+LOG=$DIR/influxd.log
+URL=http://127.0.0.1:$PORT
 [[ $PORT != "$RPC_PORT" ]] || die "HTTP and RPC ports must differ (both $PORT)"
 [[ $WAIT =~ ^[0-9]+$ ]] || die "FORESIGHT_INFLUX_WAIT=$WAIT is not a number of seconds"
 for db in $DATABASES; do

@@ -25,8 +25,13 @@ import (
 //	Org:    the organisation name or ID (required)
 //	Bucket: the bucket name
 //
-// On 2.x the database must exist beforehand: the store never creates
-// databases or buckets.
+// The database or bucket must exist beforehand: the store never creates
+// one.
+//
+// Org also tells the store which storage semantics to expect: InfluxDB 1.8
+// treats the stop of a Flux range() as inclusive (Flux defines it as
+// exclusive, and 2.x honours that), so with an empty Org (or "-") queries
+// ask for [start, stop-1ns] to read exactly [start, stop).
 type Config struct {
 	URL    string
 	Token  string
@@ -50,8 +55,14 @@ type Config struct {
 
 	// MaxKeysPerQuery caps the number of series keys ReadMany puts in one
 	// Flux query; longer key lists are split into several queries.
-	// Default 100.
+	// Default 50: InfluxDB 1.8 spends time superlinear in the size of a
+	// filter before reading anything (measured on an empty database: about
+	// 4ms per key at 30-60 keys, 9ms per key at 200, 14ms at 400), so much
+	// bigger queries are slower overall.
 	MaxKeysPerQuery int
+	// QueryConcurrency is how many of ReadMany's queries run at once.
+	// Default 2; raise it when the server has idle cores.
+	QueryConcurrency int
 
 	// Logger receives async-writer failures. Default slog.Default().
 	Logger *slog.Logger
@@ -74,13 +85,14 @@ type Timeouts struct {
 
 // Defaults.
 const (
-	DefaultWriteBatchSize  = 5000
-	DefaultFlushInterval   = time.Second
-	DefaultWriteTimeout    = 30 * time.Second
-	DefaultQueryTimeout    = 60 * time.Second
-	DefaultPingTimeout     = 5 * time.Second
-	DefaultListLookback    = 30 * 24 * time.Hour
-	DefaultMaxKeysPerQuery = 100
+	DefaultWriteBatchSize   = 5000
+	DefaultFlushInterval    = time.Second
+	DefaultWriteTimeout     = 30 * time.Second
+	DefaultQueryTimeout     = 60 * time.Second
+	DefaultPingTimeout      = 5 * time.Second
+	DefaultListLookback     = 30 * 24 * time.Hour
+	DefaultMaxKeysPerQuery  = 50
+	DefaultQueryConcurrency = 2
 )
 
 // withDefaults returns c with zero values replaced by defaults, or an error
@@ -99,7 +111,7 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Bucket == "" {
 		return c, errors.New("influx config: Bucket is required (1.8: \"database\" or \"database/retention-policy\")")
 	}
-	if c.WriteBatchSize < 0 || c.MaxKeysPerQuery < 0 || c.FlushInterval < 0 || c.ListLookback < 0 ||
+	if c.WriteBatchSize < 0 || c.MaxKeysPerQuery < 0 || c.QueryConcurrency < 0 || c.FlushInterval < 0 || c.ListLookback < 0 ||
 		c.Timeouts.Write < 0 || c.Timeouts.Query < 0 || c.Timeouts.Ping < 0 {
 		return c, errors.New("influx config: sizes, intervals and timeouts must not be negative")
 	}
@@ -123,6 +135,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.MaxKeysPerQuery == 0 {
 		c.MaxKeysPerQuery = DefaultMaxKeysPerQuery
+	}
+	if c.QueryConcurrency == 0 {
+		c.QueryConcurrency = DefaultQueryConcurrency
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

@@ -185,7 +185,7 @@ func writeJunction(b *strings.Builder, terms []predicate, op, empty string) {
 		if i > 0 {
 			b.WriteString(op)
 		}
-		_, leaf := t.(eq)
+		leaf := isLeaf(t)
 		if !leaf {
 			b.WriteByte('(')
 		}
@@ -194,6 +194,20 @@ func writeJunction(b *strings.Builder, terms []predicate, op, empty string) {
 			b.WriteByte(')')
 		}
 	}
+}
+
+// isLeaf reports whether p renders without a top-level and/or, so that it
+// needs no parentheses inside a junction.
+func isLeaf(p predicate) bool {
+	switch x := p.(type) {
+	case eq:
+		return true
+	case and:
+		return len(x) == 0 || (len(x) == 1 && isLeaf(x[0]))
+	case or:
+		return len(x) == 0 || (len(x) == 1 && isLeaf(x[0]))
+	}
+	return false
 }
 
 // keyPredicate matches the rows of one series key. Rows of series whose tag
@@ -242,7 +256,9 @@ func (q fluxQuery) build() (string, error) {
 		return "", fmt.Errorf("flux query: stop %s is not after start %s", q.stop.Format(time.RFC3339Nano), start)
 	}
 	stopT := q.stop
-	if q.storageStopInclusive {
+	if q.storageStopInclusive && q.stop.Sub(q.start) > time.Nanosecond {
+		// (Flux refuses start == stop, so a 1ns range keeps its stop;
+		// the reader drops raw samples at or after stop.)
 		stopT = stopT.Add(-time.Nanosecond)
 	}
 	stop, err := fluxTime(stopT)

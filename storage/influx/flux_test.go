@@ -305,6 +305,7 @@ func TestUnavailableClassification(t *testing.T) {
 		&apihttp.Error{StatusCode: 503, Message: "unavailable"},
 		&apihttp.Error{StatusCode: 502},
 		&apihttp.Error{StatusCode: 504},
+		&apihttp.Error{StatusCode: 429},
 		context.DeadlineExceeded,
 		&url.Error{Op: "Post", Err: context.DeadlineExceeded},
 		&url.Error{Op: "Post", Err: timeoutErr{}},

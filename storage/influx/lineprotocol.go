@@ -35,13 +35,13 @@ func (e *unrepresentableError) Unrepresentable() bool { return true }
 
 // reservedColumns are tag keys no series can usefully have: the columns of
 // every Flux result (such a tag is shadowed or breaks the query with "table
-// builder already has column"), "time" (InfluxDB 1.x refuses it) and "$"
-// (InfluxDB 1.8's storage predicates use it for the field, so a filter on
-// such a tag never matches).
+// builder already has column"), "time" (InfluxDB 1.x refuses it), and "$"
+// and "\x00" (InfluxDB 1.8's storage uses them internally for the field and
+// the measurement, so a filter on such a tag never matches).
 var reservedColumns = map[string]bool{
 	"_start": true, "_stop": true, "_time": true, "_value": true,
 	"_field": true, "_measurement": true, "result": true, "table": true,
-	"time": true, "$": true,
+	"time": true, "$": true, "\x00": true,
 }
 
 // maxKeyLength is InfluxDB's limit on measurement plus tags (models.MaxKeyLength).
@@ -71,6 +71,19 @@ func checkName(what, s string) string {
 	return ""
 }
 
+// backslashBeforeSpecial reports whether s has a backslash directly before
+// ',', ' ', '=' or '"'. In a measurement or field name InfluxDB 1.8 cannot
+// store such text faithfully: the line is rejected ("invalid field format")
+// or the series is stored under a name Flux never returns.
+func backslashBeforeSpecial(s string) bool {
+	for i := 0; i+1 < len(s); i++ {
+		if s[i] == '\\' && strings.IndexByte(`, ="`, s[i+1]) >= 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // validatePoint checks that p can be written and read back unchanged.
 func validatePoint(i int, p engine.Point) error {
 	bad := func(format string, args ...any) error {
@@ -79,10 +92,17 @@ func validatePoint(i int, p engine.Point) error {
 	if r := checkName("measurement", p.Measurement); r != "" {
 		return bad("%s", r)
 	}
-	if p.Measurement[0] == '#' {
+	if backslashBeforeSpecial(p.Measurement) {
+		return bad("measurement %q has a backslash before ',', ' ', '=' or '\"', which InfluxDB 1.8 misreads", p.Measurement)
+	}
+	switch p.Measurement[0] {
+	case '#':
 		// A line starting with '#' is a comment: InfluxDB would drop it
 		// and still answer 204.
 		return bad("measurement %q starts with '#', which line protocol reads as a comment", p.Measurement)
+	case '\t', 0:
+		// skipped as leading white space by InfluxDB's parser
+		return bad("measurement %q starts with a tab or NUL, which line protocol skips", p.Measurement)
 	}
 	keyLen := len(p.Measurement)
 	for k, v := range p.Tags {
@@ -106,6 +126,12 @@ func validatePoint(i int, p engine.Point) error {
 	for f, v := range p.Fields {
 		if r := checkName("field key", f); r != "" {
 			return bad("%s", r)
+		}
+		if f[0] == '\t' || f[0] == 0 {
+			return bad("field key %q starts with a tab or NUL, which line protocol skips", f)
+		}
+		if backslashBeforeSpecial(f) {
+			return bad("field key %q has a backslash before ',', ' ', '=' or '\"', which InfluxDB 1.8 misreads", f)
 		}
 		if f == "time" {
 			return bad("field key %q is reserved by InfluxDB", f)

@@ -15,6 +15,13 @@
 // path for data that must not be lost. AsyncWriter buffers points and sends
 // them in the background; it is for non-critical write-back such as
 // forecasts (see AsyncWriter for its weaker delivery guarantee).
+//
+// Some names cannot make the round trip through line protocol and Flux
+// (a newline or carriage return anywhere, a trailing backslash, a
+// measurement starting with '#', a tag key that is a Flux column name, a
+// backslash before a delimiter in a measurement or field name, ...). Write
+// refuses such points with an error wrapping ErrUnrepresentable rather than
+// storing something else; everything it accepts reads back exactly.
 package influx
 
 import (
@@ -90,7 +97,7 @@ func (s *Store) Config() Config { return s.cfg }
 // and returns nil only when InfluxDB acknowledged every batch. All points
 // are validated before the first batch is sent: a point InfluxDB cannot
 // store faithfully (see ErrUnrepresentable) fails the call with nothing
-// written. Network failures, timeouts and 502/503/504 answers return errors
+// written. Network failures, timeouts and 429/502/503/504 answers return errors
 // wrapping engine.ErrUnavailable; earlier batches may then have been
 // written, and retrying the call is safe.
 func (s *Store) Write(ctx context.Context, points []engine.Point) error {
@@ -146,9 +153,9 @@ func (s *Store) Read(ctx context.Context, key engine.SeriesKey, q engine.RangeQu
 }
 
 // ReadMany reads several series with as few Flux queries as possible: one
-// per Config.MaxKeysPerQuery keys, whose filter ORs the keys grouped by
-// measurement and field. Missing series are omitted; the result is sorted
-// by ID.
+// per Config.MaxKeysPerQuery keys (up to Config.QueryConcurrency at once),
+// whose filter ORs the keys grouped by measurement and field. Missing series
+// are omitted; the result is sorted by ID.
 func (s *Store) ReadMany(ctx context.Context, keys []engine.SeriesKey, q engine.RangeQuery) ([]engine.Series, error) {
 	if err := q.Validate(); err != nil {
 		return nil, fmt.Errorf("influx: read many: %w", err)
@@ -166,23 +173,59 @@ func (s *Store) ReadMany(ctx context.Context, keys []engine.SeriesKey, q engine.
 		seen[id] = true
 		todo = append(todo, k)
 	}
-	var out []engine.Series
+	var chunks [][]engine.SeriesKey
 	for lo := 0; lo < len(todo); lo += s.cfg.MaxKeysPerQuery {
-		chunk := todo[lo:min(lo+s.cfg.MaxKeysPerQuery, len(todo))]
-		want := make(map[string]bool, len(chunk))
-		for _, k := range chunk {
-			want[k.ID()] = true
+		chunks = append(chunks, todo[lo:min(lo+s.cfg.MaxKeysPerQuery, len(todo))])
+	}
+
+	parent := ctx
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		mu       sync.Mutex
+		out      []engine.Series
+		firstErr error
+		wg       sync.WaitGroup
+	)
+	sem := make(chan struct{}, s.cfg.QueryConcurrency)
+	for i, chunk := range chunks {
+		sem <- struct{}{}
+		if ctx.Err() != nil { // an earlier chunk failed
+			<-sem
+			break
 		}
-		fq := s.newQuery(q.Start, q.End)
-		fq.where, fq.step, fq.agg = keysPredicate(chunk), q.Step, q.Agg
-		op := fmt.Sprintf("read many (keys %d-%d of %d)", lo, lo+len(chunk)-1, len(todo))
-		got, err := s.collect(ctx, op, fq, func(k engine.SeriesKey) bool { return want[k.ID()] })
-		if err != nil {
-			return nil, err
-		}
-		for _, sr := range got {
-			out = append(out, *sr)
-		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			want := make(map[string]bool, len(chunk))
+			for _, k := range chunk {
+				want[k.ID()] = true
+			}
+			fq := s.newQuery(q.Start, q.End)
+			fq.where, fq.step, fq.agg = keysPredicate(chunk), q.Step, q.Agg
+			op := fmt.Sprintf("read many (query %d of %d, %d keys)", i+1, len(chunks), len(chunk))
+			got, err := s.collect(ctx, op, fq, func(k engine.SeriesKey) bool { return want[k.ID()] })
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				if firstErr == nil {
+					firstErr = err
+					cancel()
+				}
+				return
+			}
+			for _, sr := range got {
+				out = append(out, *sr)
+			}
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	if err := parent.Err(); err != nil { // cancelled between two queries
+		return nil, classify("read many", err)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Key.ID() < out[j].Key.ID() })
 	return out, nil
@@ -260,7 +303,7 @@ func (s *Store) ListSeries(ctx context.Context, f engine.SeriesFilter) ([]engine
 	}
 	sort.Strings(tagNames)
 	for _, k := range tagNames {
-		if reservedColumns[k] || f.Tags[k] == "" {
+		if k == "" || reservedColumns[k] || f.Tags[k] == "" {
 			// no stored series can have such a tag
 			return []engine.SeriesKey{}, nil
 		}
@@ -483,7 +526,7 @@ func unavailable(err error) bool {
 	var he *apihttp.Error
 	if errors.As(err, &he) && he.StatusCode != 0 {
 		switch he.StatusCode {
-		case 502, 503, 504:
+		case 429, 502, 503, 504: // rate limited (2.x/Cloud), proxy or server unavailable
 			return true
 		}
 		return false
