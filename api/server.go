@@ -96,6 +96,8 @@ func New(opts Options) *Server {
 	v1 := r.Group("/api/v1")
 	v1.GET("/series", s.listSeries)
 	v1.GET("/series/:id/data", s.seriesData)
+	v1.GET("/series/:id/forecast", s.seriesForecast)
+	v1.POST("/forecast", s.postForecast)
 	s.router = r
 	return s
 }

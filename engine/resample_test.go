@@ -66,3 +66,11 @@ func TestResample(t *testing.T) {
 		t.Fatalf("pre-epoch floor: %v", g.Start.Unix())
 	}
 }
+
+func TestFormatStep(t *testing.T) {
+	for d, want := range map[time.Duration]string{time.Hour: "1h", 90 * time.Minute: "1h30m", 5 * time.Minute: "5m", 30 * time.Second: "30s", 48 * time.Hour: "2d", 61 * time.Second: "1m1s"} {
+		if got := FormatStep(d); got != want {
+			t.Errorf("%v: %q, want %q", d, got, want)
+		}
+	}
+}

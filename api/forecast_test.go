@@ -1,0 +1,155 @@
+package api
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+)
+
+func sineValues(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("%.4f", 50+20*math.Sin(2*math.Pi*float64(i)/24))
+	}
+	return out
+}
+
+type forecastAnswer struct {
+	Forecasts []struct {
+		Series string           `json:"series"`
+		Model  string           `json:"model"`
+		Step   string           `json:"step"`
+		Points []map[string]any `json:"points"`
+		Error  *struct {
+			Status int    `json:"status"`
+			Detail string `json:"detail"`
+			Need   int    `json:"need"`
+		} `json:"error"`
+	} `json:"forecasts"`
+	Failed int `json:"failed"`
+}
+
+func TestPostForecast(t *testing.T) {
+	ts, _ := newTestServer(t, 0)
+	vals := strings.Join(sineValues(240), ",")
+	body := `{"horizon":6,"step":"1h","model":"snaive","season":[24],"levels":[80,95],"series":[
+		{"name":"cpu","start":"2026-01-01T00:00:00Z","values":[` + vals + `]},
+		{"name":"short","start":"2026-01-01T00:00:00Z","values":[1,2]},
+		{"name":"stamped","timestamps":[1767225600,"2026-01-01T01:00:00Z",1767232800,1767236400],"values":[1,null,3,4]}]}`
+	resp, b := do(t, "POST", ts.URL+"/api/v1/forecast", strings.NewReader(body), nil)
+	if resp.StatusCode != 200 {
+		t.Fatalf("%d %s", resp.StatusCode, b)
+	}
+	var a forecastAnswer
+	if err := json.Unmarshal(b, &a); err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Forecasts) != 3 || a.Failed != 1 {
+		t.Fatalf("%s", b)
+	}
+	cpu := a.Forecasts[0]
+	if cpu.Model != "snaive(24)" && !strings.HasPrefix(cpu.Model, "snaive") {
+		t.Errorf("model %q", cpu.Model)
+	}
+	if len(cpu.Points) != 6 || cpu.Points[0]["t"] != "2026-01-11T00:00:00Z" {
+		t.Fatalf("cpu points %v", cpu.Points)
+	}
+	if m := cpu.Points[0]["mean"].(float64); math.Abs(m-50) > 1e-3 {
+		t.Errorf("mean %v, want 50 (one season back)", m)
+	}
+	for _, k := range []string{"lo80", "hi80", "lo95", "hi95"} {
+		if _, ok := cpu.Points[0][k]; !ok {
+			t.Errorf("no %s in %v", k, cpu.Points[0])
+		}
+	}
+	if e := a.Forecasts[1].Error; e == nil || e.Status != 422 || !strings.Contains(e.Detail, "insufficient history") {
+		t.Errorf("short series: %+v", a.Forecasts[1])
+	}
+	if a.Forecasts[2].Error != nil || len(a.Forecasts[2].Points) != 6 {
+		t.Errorf("stamped: %+v", a.Forecasts[2])
+	}
+}
+
+func TestPostForecastErrors(t *testing.T) {
+	ts, _ := newTestServer(t, 0)
+	for _, c := range []struct {
+		body, want string
+		status     int
+	}{
+		{``, "empty body", 400},
+		{`{"horizon":`, "truncated JSON", 400},
+		{`{"horizon":"x"}`, `expected int`, 400},
+		{`{"horizon":5,"bogus":1}`, "bogus", 400},
+		{`{"horizon":0,"series":[{"values":[1,2,3],"timestamps":[1,2,3]}]}`, "horizon 0", 400},
+		{`{"horizon":5,"series":[]}`, "give 1 to", 400},
+		{`{"horizon":5,"series":[{"values":[1,2,3]}]}`, "give timestamps", 400},
+		{`{"horizon":5,"series":[{"values":[1,2],"timestamps":[1]}]}`, "1 timestamps but 2 values", 400},
+		{`{"horizon":5,"series":[{"values":[1],"timestamps":["yesterday"]}]}`, "yesterday", 400},
+		{`{"horizon":5,"model":"prophet","series":[{"values":[1],"timestamps":[1]}]}`, "prophet", 400},
+		{`{"horizon":5,"series":[{"name":"tiny","values":[1,2],"timestamps":[1,2]}]}`, "insufficient history", 422},
+		{`{"horizon":5} {}`, "trailing", 400},
+	} {
+		resp, b := do(t, "POST", ts.URL+"/api/v1/forecast", strings.NewReader(c.body), nil)
+		if resp.StatusCode != c.status || !strings.Contains(string(b), c.want) || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/problem+json") {
+			t.Errorf("%s: %d %s (want %d mentioning %q)", c.body, resp.StatusCode, b, c.status, c.want)
+		}
+	}
+}
+
+func TestSeriesForecastFromStore(t *testing.T) {
+	ts, _ := newTestServer(t, 0)
+	// 10 days of hourly values ending at testNow
+	var lpb strings.Builder
+	for i := 0; i < 240; i++ {
+		tm := testNow.Add(-time.Duration(240-i) * time.Hour)
+		fmt.Fprintf(&lpb, "cpu,host=app-01 usage=%.4f %d\n", 50+20*math.Sin(2*math.Pi*float64(i)/24), tm.Unix())
+	}
+	resp, b := do(t, "POST", ts.URL+"/api/v2/write?precision=s", strings.NewReader(lpb.String()), nil)
+	if resp.StatusCode != 204 {
+		t.Fatalf("%d %s", resp.StatusCode, b)
+	}
+	id := url.PathEscape("cpu,host=app-01#usage")
+	resp, b = do(t, "GET", ts.URL+"/api/v1/series/"+id+"/forecast?horizon=12&model=ets&season=24&history=10d&include_history=true", nil, nil)
+	if resp.StatusCode != 200 {
+		t.Fatalf("%d %s", resp.StatusCode, b)
+	}
+	var a struct {
+		Forecast struct {
+			Model  string           `json:"model"`
+			Points []map[string]any `json:"points"`
+		} `json:"forecast"`
+		History []any `json:"history"`
+	}
+	if err := json.Unmarshal(b, &a); err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Forecast.Points) != 12 || len(a.History) != 240 || !strings.HasPrefix(a.Forecast.Model, "ETS") {
+		t.Fatalf("%s", b)
+	}
+	if a.Forecast.Points[0]["t"] != testNow.Format(time.RFC3339) {
+		t.Errorf("first forecast at %v, want %v", a.Forecast.Points[0]["t"], testNow)
+	}
+	if m := a.Forecast.Points[0]["mean"].(float64); math.Abs(m-50) > 3 {
+		t.Errorf("mean %v, want about 50", m)
+	}
+	for _, c := range []struct {
+		q      string
+		status int
+	}{
+		{"?horizon=0", 400}, {"?history=2d&step=1s", 400}, {"?level=abc", 400}, {"?season=x", 400},
+		{"?history=3h&model=mstl&season=24", 422},
+	} {
+		resp, b := do(t, "GET", ts.URL+"/api/v1/series/"+id+"/forecast"+c.q, nil, nil)
+		if resp.StatusCode != c.status {
+			t.Errorf("%s: %d %s", c.q, resp.StatusCode, b)
+		}
+	}
+	resp, _ = do(t, "GET", ts.URL+"/api/v1/series/"+url.PathEscape("cpu,host=nope#usage")+"/forecast", nil, nil)
+	if resp.StatusCode != 404 {
+		t.Errorf("missing series: %d", resp.StatusCode)
+	}
+}

@@ -1,0 +1,331 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/seed-f1b503aa/foresight/models"
+)
+
+// Limits of one forecast.
+const (
+	// MaxHorizon is the largest number of steps a forecast may ask for.
+	MaxHorizon = 10000
+	// MaxFitPoints is the most recent grid points a model is fitted on;
+	// older history is not used (the API downsamples stored series so that
+	// a long range fits).
+	MaxFitPoints = 20000
+)
+
+// ErrBadRequest marks errors in what the caller asked for (HTTP 400).
+var ErrBadRequest = errors.New("bad forecast request")
+
+// ForecastSpec says what to forecast.
+type ForecastSpec struct {
+	// Horizon is the number of future steps (1..MaxHorizon).
+	Horizon int
+	// Step is the grid step; 0 infers it from the timestamps (InferStep).
+	Step time.Duration
+	// Periods are seasonal periods in steps (e.g. 24, 168 for hourly
+	// data); nil detects them from the data.
+	Periods []int
+	// Model is auto (default), snaive, ets, mstl, theta or regression.
+	Model string
+	// Levels are interval levels in (0, 1); nil means 0.8 and 0.95.
+	Levels []float64
+	// Seed makes simulated intervals reproducible.
+	Seed uint64
+}
+
+// Validate checks the spec without data.
+func (s ForecastSpec) Validate() error {
+	if s.Horizon < 1 || s.Horizon > MaxHorizon {
+		return fmt.Errorf("%w: horizon %d: use 1 to %d steps", ErrBadRequest, s.Horizon, MaxHorizon)
+	}
+	if s.Step < 0 {
+		return fmt.Errorf("%w: negative step %s", ErrBadRequest, s.Step)
+	}
+	for _, p := range s.Periods {
+		if p < 2 || p > MaxFitPoints/2 {
+			return fmt.Errorf("%w: seasonal period %d: use 2 to %d steps", ErrBadRequest, p, MaxFitPoints/2)
+		}
+	}
+	for _, l := range s.Levels {
+		if !(l > 0 && l < 1) {
+			return fmt.Errorf("%w: level %g: use a value in (0, 1), e.g. 0.8 or 80", ErrBadRequest, l)
+		}
+	}
+	if s.Model != "" {
+		ok := false
+		for _, n := range models.ModelNames() {
+			ok = ok || n == s.Model
+		}
+		if !ok {
+			return fmt.Errorf("%w: model %q: use one of %v", ErrBadRequest, s.Model, models.ModelNames())
+		}
+	}
+	return nil
+}
+
+func (s ForecastSpec) levels() []float64 {
+	if len(s.Levels) == 0 {
+		return models.DefaultLevels()
+	}
+	return s.Levels
+}
+
+// Bound is one prediction interval at one step.
+type Bound struct {
+	Level  float64
+	Lo, Hi float64
+}
+
+// ForecastPoint is the forecast at one future time.
+type ForecastPoint struct {
+	Time   time.Time
+	Mean   float64
+	Bounds []Bound
+}
+
+// MarshalJSON writes {"t":…, "mean":…, "lo80":…, "hi80":…, …}: bound names
+// carry the level in percent, as dashboards expect flat fields.
+func (p ForecastPoint) MarshalJSON() ([]byte, error) {
+	b := make([]byte, 0, 128)
+	b = append(b, `{"t":`...)
+	t, _ := json.Marshal(p.Time)
+	b = append(b, t...)
+	b = append(b, `,"mean":`...)
+	b = appendFloat(b, p.Mean)
+	for _, bd := range p.Bounds {
+		pct := LevelName(bd.Level)
+		b = append(b, `,"lo`+pct+`":`...)
+		b = appendFloat(b, bd.Lo)
+		b = append(b, `,"hi`+pct+`":`...)
+		b = appendFloat(b, bd.Hi)
+	}
+	return append(b, '}'), nil
+}
+
+func appendFloat(b []byte, v float64) []byte {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return append(b, "null"...)
+	}
+	return strconv.AppendFloat(b, v, 'g', -1, 64)
+}
+
+// LevelName formats a level as percent without trailing zeros: 0.8 → "80",
+// 0.995 → "99.5".
+func LevelName(l float64) string {
+	return strconv.FormatFloat(math.Round(l*1e6)/1e4, 'f', -1, 64)
+}
+
+// ForecastResult is a forecast of one series.
+type ForecastResult struct {
+	Series string          `json:"series"`
+	Model  string          `json:"model"`
+	Step   time.Duration   `json:"-"`
+	StepS  string          `json:"step"`
+	Levels []float64       `json:"levels"`
+	Points []ForecastPoint `json:"points"`
+	// FitPoints is the number of grid points the model saw (after
+	// resampling, gaps included).
+	FitPoints int `json:"fit_points"`
+	// Missing is how many of them were gaps.
+	Missing int `json:"missing"`
+	// Params are the fitted model's parameters.
+	Params map[string]float64 `json:"params,omitempty"`
+}
+
+// InsufficientHistory reports that a series is too short for an honest
+// forecast; it wraps models.ErrInsufficientHistory.
+type InsufficientHistory struct {
+	Series     string
+	Need, Have int
+	Step       time.Duration
+	Reason     string
+}
+
+func (e *InsufficientHistory) Error() string {
+	if e.Reason != "" {
+		return fmt.Sprintf("insufficient history for %s: %s", e.Series, e.Reason)
+	}
+	return fmt.Sprintf("insufficient history for %s: need at least %d points at step %s, have %d", e.Series, e.Need, e.Step, e.Have)
+}
+
+// Unwrap lets errors.Is(err, models.ErrInsufficientHistory) match.
+func (e *InsufficientHistory) Unwrap() error { return models.ErrInsufficientHistory }
+
+// ForecastSamples resamples samples (any order and spacing) onto a grid
+// (see Resample) and forecasts spec.Horizon steps after the last grid point.
+func ForecastSamples(name string, samples []Sample, spec ForecastSpec) (ForecastResult, error) {
+	if err := spec.Validate(); err != nil {
+		return ForecastResult{}, err
+	}
+	finite := 0
+	for _, s := range samples {
+		if !math.IsNaN(s.Value) && !math.IsInf(s.Value, 0) {
+			finite++
+		}
+	}
+	if finite < 3 {
+		return ForecastResult{}, &InsufficientHistory{Series: name, Need: 3, Have: finite, Step: spec.Step,
+			Reason: fmt.Sprintf("%d usable value(s); a forecast needs at least 3", finite)}
+	}
+	step := spec.Step
+	if step == 0 {
+		times := make([]time.Time, len(samples))
+		for i, s := range samples {
+			times[i] = s.Time
+		}
+		sort.Slice(times, func(i, j int) bool { return times[i].Before(times[j]) })
+		var err error
+		if step, err = InferStep(times); err != nil {
+			return ForecastResult{}, fmt.Errorf("%w: %s: %v", ErrBadRequest, name, err)
+		}
+	}
+	grid, values, err := Resample(samples, step)
+	if err != nil {
+		return ForecastResult{}, fmt.Errorf("%w: %s: %v", ErrBadRequest, name, err)
+	}
+	return ForecastGrid(name, grid, values, ForecastSpec{Horizon: spec.Horizon, Step: step, Periods: spec.Periods, Model: spec.Model, Levels: spec.Levels, Seed: spec.Seed})
+}
+
+// ForecastGrid forecasts values on a regular grid (NaN = missing).
+func ForecastGrid(name string, grid Grid, values []float64, spec ForecastSpec) (ForecastResult, error) {
+	if err := spec.Validate(); err != nil {
+		return ForecastResult{}, err
+	}
+	if len(values) > MaxFitPoints {
+		drop := len(values) - MaxFitPoints
+		grid.Start = grid.At(drop)
+		values = values[drop:]
+	}
+	missing := 0
+	for _, v := range values {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			missing++
+		}
+	}
+	model := spec.Model
+	if model == "" {
+		model = models.ModelAuto
+	}
+	f, err := models.New(model, values, spec.Periods, spec.Seed)
+	if err == nil {
+		var fc models.Forecast
+		fc, err = models.FitForecast(f, values, models.Options{Horizon: spec.Horizon, Periods: spec.Periods, Levels: spec.levels(), Seed: spec.Seed})
+		if err == nil {
+			return buildResult(name, grid, len(values), missing, spec, fc), nil
+		}
+	}
+	var ih *models.InsufficientHistoryError
+	if errors.As(err, &ih) {
+		return ForecastResult{}, &InsufficientHistory{Series: name, Need: ih.Need, Have: ih.Have, Step: grid.Step}
+	}
+	if errors.Is(err, models.ErrInsufficientHistory) {
+		return ForecastResult{}, &InsufficientHistory{Series: name, Have: len(values) - missing, Step: grid.Step, Reason: err.Error()}
+	}
+	return ForecastResult{}, fmt.Errorf("forecast %s with %s: %w", name, model, err)
+}
+
+func buildResult(name string, grid Grid, n, missing int, spec ForecastSpec, fc models.Forecast) ForecastResult {
+	levels := spec.levels()
+	r := ForecastResult{Series: name, Model: fc.Model, Step: grid.Step, StepS: FormatStep(grid.Step), Levels: levels,
+		FitPoints: n, Missing: missing, Params: finiteParams(fc.Params)}
+	r.Points = make([]ForecastPoint, len(fc.Mean))
+	for i, m := range fc.Mean {
+		p := ForecastPoint{Time: grid.At(n + i), Mean: m, Bounds: make([]Bound, 0, len(levels))}
+		for _, l := range levels {
+			if iv, ok := fc.Interval(l); ok {
+				p.Bounds = append(p.Bounds, Bound{Level: l, Lo: iv.Lo[i], Hi: iv.Hi[i]})
+			}
+		}
+		r.Points[i] = p
+	}
+	return r
+}
+
+func finiteParams(p map[string]float64) map[string]float64 {
+	out := make(map[string]float64, len(p))
+	for k, v := range p {
+		if !math.IsNaN(v) && !math.IsInf(v, 0) {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// ForecastInput is one named series for ForecastMany.
+type ForecastInput struct {
+	Name    string
+	Samples []Sample
+}
+
+// ForecastOutcome is ForecastMany's answer for one input: a result or an
+// error (never both).
+type ForecastOutcome struct {
+	Result ForecastResult
+	Err    error
+}
+
+// ForecastMany forecasts every input with a bounded pool of workers
+// (workers <= 0 means GOMAXPROCS) and returns outcomes in input order. It
+// stops starting new fits when ctx is done; unstarted inputs get ctx's
+// error.
+func ForecastMany(ctx context.Context, inputs []ForecastInput, spec ForecastSpec, workers int) []ForecastOutcome {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	out := make([]ForecastOutcome, len(inputs))
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < min(workers, len(inputs)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				r, err := ForecastSamples(inputs[i].Name, inputs[i].Samples, spec)
+				out[i] = ForecastOutcome{Result: r, Err: err}
+			}
+		}()
+	}
+	i := 0
+feed:
+	for ; i < len(inputs); i++ {
+		select {
+		case jobs <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	for ; i < len(inputs); i++ {
+		out[i] = ForecastOutcome{Err: ctx.Err()}
+	}
+	return out
+}
+
+// FormatStep writes a duration without zero units: 1h, 90s, 1h30m, 1d.
+func FormatStep(d time.Duration) string {
+	if d > 0 && d%(24*time.Hour) == 0 {
+		return strconv.FormatInt(int64(d/(24*time.Hour)), 10) + "d"
+	}
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = s[:len(s)-2]
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = s[:len(s)-2]
+	}
+	return s
+}
