@@ -5,6 +5,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Another checkout's InfluxDB may hold the default port: take the next free one.
+port_busy() { curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$1/ping"; }
+if [[ -z "${FORESIGHT_INFLUX_PORT:-}" ]] && ! bash scripts/influxdb.sh status >/dev/null 2>&1; then
+  port=18086
+  while port_busy "$port" && ((port < 18186)); do port=$((port + 10)); done
+  export FORESIGHT_INFLUX_PORT=$port
+fi
+
 started=0
 if ! bash scripts/influxdb.sh status >/dev/null 2>&1; then
   bash scripts/influxdb.sh start

@@ -144,18 +144,33 @@ func influxURL(t *testing.T) string {
 	return u
 }
 
-// createInfluxDB makes a fresh database through the 1.x query endpoint.
+// influxQL runs one InfluxQL statement through the 1.x query endpoint and
+// fails the test on an HTTP error or an error inside the JSON answer.
+func influxQL(t *testing.T, base, q string) string {
+	t.Helper()
+	resp, err := http.PostForm(base+"/query", map[string][]string{"q": {q}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body bytes.Buffer
+	_, _ = body.ReadFrom(resp.Body)
+	if resp.StatusCode != 200 || strings.Contains(body.String(), `"error"`) {
+		t.Fatalf("%s: %s %s", q, resp.Status, body.String())
+	}
+	return body.String()
+}
+
+// createInfluxDB makes a fresh database and waits until the server lists it.
 func createInfluxDB(t *testing.T, base, name string) {
 	t.Helper()
-	for _, q := range []string{"DROP DATABASE " + name, "CREATE DATABASE " + name} {
-		resp, err := http.PostForm(base+"/query", map[string][]string{"q": {q}})
-		if err != nil {
-			t.Fatal(err)
+	influxQL(t, base, "CREATE DATABASE "+name)
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(influxQL(t, base, "SHOW DATABASES"), `"`+name+`"`) {
+		if time.Now().After(deadline) {
+			t.Fatalf("database %s not listed 10s after CREATE DATABASE", name)
 		}
-		resp.Body.Close()
-		if resp.StatusCode != 200 {
-			t.Fatalf("%s: %s", q, resp.Status)
-		}
+		time.Sleep(50 * time.Millisecond)
 	}
 	t.Cleanup(func() {
 		resp, err := http.PostForm(base+"/query", map[string][]string{"q": {"DROP DATABASE " + name}})
@@ -167,7 +182,7 @@ func createInfluxDB(t *testing.T, base, name string) {
 
 func TestIngestIntoInfluxThenListThroughServer(t *testing.T) {
 	base := influxURL(t)
-	db := fmt.Sprintf("foresight_e2e_%d", time.Now().UnixNano()%1e6)
+	db := fmt.Sprintf("foresight_e2e_%d_%d", os.Getpid(), time.Now().UnixNano()%1e9)
 	createInfluxDB(t, base, db)
 	t.Setenv("FORESIGHT_STORE_BACKEND", "influxdb")
 	t.Setenv("FORESIGHT_STORE_INFLUXDB_URL", base)
