@@ -1,8 +1,8 @@
 // Package datasets provides Foresight's data: a deterministic synthetic
-// fleet of ERP/finance hosts with exact ground truth (GenerateFleet), the
-// business calendar that drives month-end load (Calendar), and loaders for
-// the CSV layouts the CLI reads (ReadSeriesCSV and friends) and for the M4
-// competition files (LoadM4).
+// fleet of ERP/finance hosts with exact ground truth (GenerateFleet), whose
+// month-end load follows a business calendar (package calendar), and
+// loaders for the CSV layouts the CLI reads (ReadSeriesCSV and friends) and
+// for the M4 competition files (LoadM4).
 package datasets
 
 import (
@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/seed-f1b503aa/foresight/calendar"
 	"github.com/seed-f1b503aa/foresight/engine"
 )
 
@@ -57,8 +58,8 @@ type FleetConfig struct {
 	// Seed seeds every random choice (all values are valid, 0 included).
 	Seed uint64
 	// Calendar drives business days and month-end close (default
-	// DefaultCalendar()).
-	Calendar *Calendar
+	// calendar.DefaultCalendar()).
+	Calendar *calendar.Calendar
 	// CloseDays is the number of business days at the end of each month in
 	// which close load is concentrated (default 3).
 	CloseDays int
@@ -162,11 +163,11 @@ func GenerateFleet(cfg FleetConfig) (*Fleet, error) {
 	f.n = int((span + cfg.Step - 1) / cfg.Step)
 
 	loc := cfg.Calendar.Location()
-	from := DateIn(f.start, loc).AddDays(-1)
-	to := DateIn(cfg.End.Add(cfg.Horizon), loc).AddDays(62)
+	from := calendar.DateIn(f.start, loc).AddDays(-1)
+	to := calendar.DateIn(cfg.End.Add(cfg.Horizon), loc).AddDays(62)
 	f.ct = newCalTable(cfg.Calendar, from, to, cfg.CloseDays)
 
-	b := &builder{f: f, H: span.Hours(), month0: DateIn(f.start, loc).monthIdx()}
+	b := &builder{f: f, H: span.Hours(), month0: calendar.DateIn(f.start, loc).MonthIndex()}
 	roleCount := map[Role]int{}
 	for i := 0; i < cfg.Hosts; i++ {
 		role := rolePattern[i%len(rolePattern)]
@@ -216,7 +217,7 @@ func (cfg *FleetConfig) resolve() error {
 	}
 	cfg.End = cfg.End.UTC()
 	if cfg.Calendar == nil {
-		cfg.Calendar = DefaultCalendar()
+		cfg.Calendar = calendar.DefaultCalendar()
 	}
 	if cfg.CloseDays == 0 {
 		cfg.CloseDays = DefaultCloseDays
@@ -664,7 +665,7 @@ func (hc *hostCtx) rptDisks() {
 	purge := grow * 30.44 * day * hc.uniform(0.75, 0.9)
 	used := model{r1: grow, r2: grow, purgeAmp: purge, month0: b.month0}
 	vEnd := hc.uniform(0.45, 0.6) * T
-	nPurges := float64(DateIn(b.f.cfg.End.Add(-time.Nanosecond), b.f.cfg.Calendar.Location()).monthIdx() - b.month0)
+	nPurges := float64(calendar.DateIn(b.f.cfg.End.Add(-time.Nanosecond), b.f.cfg.Calendar.Location()).MonthIndex() - b.month0)
 	used.off = vEnd - grow*b.H + purge*nPurges
 	if used.off < 0.05*T || used.off > 0.9*T {
 		used.off = 0.5 * T
@@ -672,7 +673,7 @@ func (hc *hostCtx) rptDisks() {
 	}
 	var ev []Event
 	for mi := b.month0 + 1; mi <= b.month0+int(nPurges); mi++ {
-		d := NewDate(mi/12, time.Month(mi%12+1), 1)
+		d := calendar.NewDate(mi/12, time.Month(mi%12+1), 1)
 		ev = append(ev, Event{Time: d.In(b.f.cfg.Calendar.Location()).UTC(), Type: EventPurge, Change: -used.purgeAmp})
 	}
 	hc.disk("/reports", KindDiskPurge, model{off: T}, used, ev, 90)
@@ -866,5 +867,3 @@ func (hc *hostCtx) rptMemory() {
 		hc.proc("etl-worker", KindStable, limit, m, nil)
 	}
 }
-
-func (d Date) monthIdx() int { return d.Year*12 + int(d.Month) - 1 }

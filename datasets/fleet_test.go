@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/influxdata/line-protocol/v2/lineprotocol"
+	"github.com/seed-f1b503aa/foresight/calendar"
 	"github.com/seed-f1b503aa/foresight/engine"
 )
 
@@ -264,8 +265,17 @@ func TestFleetEachStopsOnError(t *testing.T) {
 	}
 }
 
+// d parses a YYYY-MM-DD date or panics.
+func d(s string) calendar.Date {
+	x, err := calendar.ParseDate(s)
+	if err != nil {
+		panic(err)
+	}
+	return x
+}
+
 // localWindowMean averages a series over [from, to) local hours of a date.
-func localWindowMean(t *testing.T, f *Fleet, measurement, field string, date Date, from, to int) float64 {
+func localWindowMean(t *testing.T, f *Fleet, measurement, field string, date calendar.Date, from, to int) float64 {
 	t.Helper()
 	loc := f.Config().Calendar.Location()
 	start := date.In(loc).Add(time.Duration(from) * time.Hour)
@@ -287,7 +297,7 @@ func localWindowMean(t *testing.T, f *Fleet, measurement, field string, date Dat
 }
 
 func TestFleetMonthEndPeaks(t *testing.T) {
-	loc := DefaultCalendar().Location()
+	loc := calendar.DefaultCalendar().Location()
 	end := time.Date(2026, 10, 1, 0, 0, 0, 0, loc) // covers August and September 2026
 	f := smallFleet(t, FleetConfig{Seed: 5, Days: 46, End: end, Step: 5 * time.Minute})
 

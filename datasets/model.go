@@ -3,6 +3,8 @@ package datasets
 import (
 	"math"
 	"time"
+
+	"github.com/seed-f1b503aa/foresight/calendar"
 )
 
 // This file holds the noise-free generating processes of the demo fleet.
@@ -30,18 +32,18 @@ const (
 
 // calTable caches dayInfo for a span of local dates.
 type calTable struct {
-	cal       *Calendar
+	cal       *calendar.Calendar
 	closeDays int
 	day0      int64
 	days      []dayInfo
 }
 
-func newCalTable(cal *Calendar, from, to Date, closeDays int) *calTable {
-	ct := &calTable{cal: cal, closeDays: closeDays, day0: from.days()}
-	n := int(to.days()-from.days()) + 1
+func newCalTable(cal *calendar.Calendar, from, to calendar.Date, closeDays int) *calTable {
+	ct := &calTable{cal: cal, closeDays: closeDays, day0: from.DayNumber()}
+	n := int(to.DayNumber()-from.DayNumber()) + 1
 	ct.days = make([]dayInfo, n)
 	for i := range ct.days {
-		ct.days[i] = ct.compute(dateFromDays(ct.day0 + int64(i)))
+		ct.days[i] = ct.compute(calendar.DateFromDayNumber(ct.day0 + int64(i)))
 	}
 	return ct
 }
@@ -50,14 +52,14 @@ func (ct *calTable) info(day int64) dayInfo {
 	if i := day - ct.day0; i >= 0 && i < int64(len(ct.days)) {
 		return ct.days[i]
 	}
-	return ct.compute(dateFromDays(day))
+	return ct.compute(calendar.DateFromDayNumber(day))
 }
 
-func (ct *calTable) compute(d Date) dayInfo {
+func (ct *calTable) compute(d calendar.Date) dayInfo {
 	c := ct.cal
 	di := dayInfo{
 		business: c.IsBusinessDay(d),
-		monthIdx: d.Year*12 + int(d.Month) - 1,
+		monthIdx: d.MonthIndex(),
 		quarter:  c.IsQuarterEnd(d.Month),
 		yearEnd:  c.IsYearEnd(d.Month),
 		bdBefore: -1,

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/seed-f1b503aa/foresight/calendar"
 	"github.com/seed-f1b503aa/foresight/engine"
 )
 
@@ -421,23 +422,8 @@ func (f *Fleet) fillTimeExhaustive(g *fillGrid, fl *field) *time.Time {
 
 // closeWindow returns the close window of month index mi (year*12+month-1)
 // as local dates [first, last]; ok is false if the month has no business day.
-func (f *Fleet) closeWindow(mi int) (first, last Date, ok bool) {
-	cal := f.cfg.Calendar
-	y, m := mi/12, time.Month(mi%12+1)
-	last = cal.LastBusinessDay(y, m)
-	if last.IsZero() {
-		return Date{}, Date{}, false
-	}
-	first = last
-	for d := last.AddDays(-1); d.Month == m; d = d.AddDays(-1) {
-		if b := cal.BusinessDaysBeforeMonthEnd(d); b >= 0 {
-			if b >= f.cfg.CloseDays {
-				break
-			}
-			first = d
-		}
-	}
-	return first, last, true
+func (f *Fleet) closeWindow(mi int) (first, last calendar.Date, ok bool) {
+	return f.cfg.Calendar.CloseWindow(mi/12, time.Month(mi%12+1), f.cfg.CloseDays)
 }
 
 func (f *Fleet) closePeaks(fields []*field, truth map[*field]*GroundTruth) {
@@ -446,7 +432,7 @@ func (f *Fleet) closePeaks(fields []*field, truth map[*field]*GroundTruth) {
 	}
 	loc := f.cfg.Calendar.Location()
 	end := f.cfg.End
-	endMonth := DateIn(end, loc).monthIdx()
+	endMonth := calendar.DateIn(end, loc).MonthIndex()
 
 	var next, last *ClosePeak
 	var nextFrom, lastFrom time.Time
@@ -499,7 +485,7 @@ func (f *Fleet) closePeaks(fields []*field, truth map[*field]*GroundTruth) {
 	}
 }
 
-func newClosePeak(mi int, cal *Calendar, ws, we time.Time) *ClosePeak {
+func newClosePeak(mi int, cal *calendar.Calendar, ws, we time.Time) *ClosePeak {
 	m := time.Month(mi%12 + 1)
 	return &ClosePeak{
 		Month:       fmt.Sprintf("%04d-%02d", mi/12, int(m)),

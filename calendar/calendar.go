@@ -1,4 +1,14 @@
-package datasets
+// Package calendar is the business calendar of an organisation: which civil
+// dates are working days (weekends, public holidays, make-up workdays), in
+// which time zone, and when the fiscal quarters and year end. Month-end close
+// load is defined in business days counted back from a month's last business
+// day, so both the demo data generator (package datasets) and the engine's
+// month-end predictor read it from here.
+//
+// Calendars are loaded from a small YAML file (LoadCalendar, ParseCalendar;
+// the format is described on Calendar and in README.md) or taken from
+// DefaultCalendar, mainland China 2025-2027.
+package calendar
 
 import (
 	_ "embed"
@@ -94,6 +104,19 @@ func (d Date) After(e Date) bool { return d.days() > e.days() }
 // days returns the number of days since 1970-01-01.
 func (d Date) days() int64 { return daysFromCivil(d.Year, d.Month, d.Day) }
 
+// DayNumber returns the number of days from 1970-01-01 to d (negative
+// before it) in the proleptic Gregorian calendar: a dense integer key for
+// tables indexed by date. DateFromDayNumber inverts it.
+func (d Date) DayNumber() int64 { return d.days() }
+
+// DateFromDayNumber returns the date n days after 1970-01-01 (n may be
+// negative); it inverts Date.DayNumber.
+func DateFromDayNumber(n int64) Date { return dateFromDays(n) }
+
+// MonthIndex returns year×12 + month−1, a dense integer key of d's month
+// (consecutive months differ by one).
+func (d Date) MonthIndex() int { return d.Year*12 + int(d.Month) - 1 }
+
 // daysFromCivil is the proleptic Gregorian day number (0 = 1970-01-01) of
 // y-m-d with m in 1..12.
 func daysFromCivil(y int, m time.Month, d int) int64 {
@@ -178,7 +201,7 @@ type Calendar struct {
 	workdays map[int64]string
 }
 
-//go:embed calendars/default.yaml
+//go:embed default.yaml
 var defaultCalendarYAML []byte
 
 var (
@@ -186,14 +209,14 @@ var (
 	defaultCal     *Calendar
 )
 
-// DefaultCalendar returns the built-in calendar (calendars/default.yaml):
+// DefaultCalendar returns the built-in calendar (default.yaml in this package):
 // mainland China, Asia/Shanghai, Saturday/Sunday weekends, public holidays
 // and make-up workdays for 2025-2027, fiscal year ending in December.
 func DefaultCalendar() *Calendar {
 	defaultCalOnce.Do(func() {
-		c, err := ParseCalendar(defaultCalendarYAML, "calendars/default.yaml")
+		c, err := ParseCalendar(defaultCalendarYAML, "default.yaml")
 		if err != nil {
-			panic("datasets: built-in calendar is invalid: " + err.Error())
+			panic("calendar: built-in calendar is invalid: " + err.Error())
 		}
 		defaultCal = c
 	})
@@ -644,4 +667,24 @@ func (c *Calendar) IsYearEnd(month time.Month) bool { return month == c.fyEnd }
 // year-end month included).
 func (c *Calendar) IsQuarterEnd(month time.Month) bool {
 	return (int(month)-int(c.fyEnd)+12)%3 == 0
+}
+
+// CloseWindow returns the month-end close window of the given month: its
+// last `days` business days, from first to last (inclusive civil dates,
+// last being LastBusinessDay). A month with fewer business days gives all
+// of them. ok is false when the month has no business day or days < 1.
+func (c *Calendar) CloseWindow(year int, month time.Month, days int) (first, last Date, ok bool) {
+	last = c.LastBusinessDay(year, month)
+	if last.IsZero() || days < 1 {
+		return Date{}, Date{}, false
+	}
+	first = last
+	n := 1
+	for d := last.AddDays(-1); d.Month == month && n < days; d = d.AddDays(-1) {
+		if c.IsBusinessDay(d) {
+			first = d
+			n++
+		}
+	}
+	return first, last, true
 }

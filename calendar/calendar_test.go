@@ -1,4 +1,4 @@
-package datasets
+package calendar
 
 import (
 	"errors"
@@ -275,5 +275,75 @@ func TestDateArithmetic(t *testing.T) {
 	}
 	if _, err := ParseDate("2026-1-5"); err == nil {
 		t.Error("ParseDate accepted 2026-1-5")
+	}
+}
+
+func TestCloseWindow(t *testing.T) {
+	cal := DefaultCalendar()
+	custom, err := ParseCalendar([]byte("timezone: UTC\nholidays: [2026-06-30]\nworkdays: [2026-05-30]\n"), "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		cal         *Calendar
+		y           int
+		m           time.Month
+		days        int
+		first, last string
+		ok          bool
+	}{
+		{cal, 2026, 1, 3, "2026-01-28", "2026-01-30", true},  // 31st is Saturday
+		{cal, 2026, 2, 3, "2026-02-26", "2026-02-28", true},  // 28th is a make-up Saturday
+		{cal, 2026, 9, 3, "2026-09-28", "2026-09-30", true},  // after Mid-Autumn 25-27
+		{cal, 2025, 1, 3, "2025-01-24", "2025-01-27", true},  // Sunday 26th is a make-up workday; Spring Festival from 28th
+		{cal, 2025, 9, 5, "2025-09-25", "2025-09-30", true},  // Sunday 28th worked
+		{cal, 2026, 12, 1, "2026-12-31", "2026-12-31", true}, // one day
+		{cal, 2026, 12, 0, "", "", false},
+		{custom, 2026, 6, 3, "2026-06-25", "2026-06-29", true}, // 30th off
+		{custom, 2026, 5, 2, "2026-05-29", "2026-05-30", true}, // Saturday worked
+	}
+	for _, tc := range tests {
+		first, last, ok := tc.cal.CloseWindow(tc.y, tc.m, tc.days)
+		if ok != tc.ok || (ok && (first != d(tc.first) || last != d(tc.last))) {
+			t.Errorf("CloseWindow(%d, %s, %d) = %s..%s %v, want %s..%s %v", tc.y, tc.m, tc.days, first, last, ok, tc.first, tc.last, tc.ok)
+		}
+		if !ok {
+			continue
+		}
+		// every business day of the window is within days of the month end
+		n := 0
+		for x := first; !x.After(last); x = x.AddDays(1) {
+			if b := tc.cal.BusinessDaysBeforeMonthEnd(x); b >= 0 {
+				n++
+				if b >= tc.days {
+					t.Errorf("%s: %d business days before month end, window of %d", x, b, tc.days)
+				}
+			}
+		}
+		if n != tc.days {
+			t.Errorf("window %s..%s has %d business days, want %d", first, last, n, tc.days)
+		}
+	}
+	// a month with fewer business days than asked gives all of them
+	few, _ := ParseCalendar([]byte("timezone: UTC\nholidays: [{date: 2026-02-02, end: 2026-02-26}]\n"), "few")
+	first, last, ok := few.CloseWindow(2026, 2, 5)
+	if !ok || first != d("2026-02-27") || last != d("2026-02-27") {
+		t.Errorf("sparse month: %s..%s %v", first, last, ok)
+	}
+}
+
+func TestDayNumberAndMonthIndex(t *testing.T) {
+	for _, s := range []string{"1970-01-01", "1969-12-31", "2000-02-29", "2026-12-31", "1600-03-01"} {
+		x := d(s)
+		if back := DateFromDayNumber(x.DayNumber()); back != x {
+			t.Errorf("%s -> %d -> %s", s, x.DayNumber(), back)
+		}
+		want := time.Date(x.Year, x.Month, x.Day, 0, 0, 0, 0, time.UTC).Unix() / 86400
+		if x.DayNumber() != want {
+			t.Errorf("%s: day number %d, want %d", s, x.DayNumber(), want)
+		}
+	}
+	if got := d("2026-03-15").MonthIndex() - d("2025-12-01").MonthIndex(); got != 3 {
+		t.Errorf("month index difference %d", got)
 	}
 }
