@@ -8,7 +8,7 @@
 // inside every Prometheus server. It is embeddable as a library, needs no
 // external process, and brings everything a metric store needs: a
 // write-ahead log (WAL) so acknowledged writes survive a crash, Gorilla-style
-// XOR compression of float samples (about 1.3 bytes per sample), an inverted
+// XOR compression of float samples (typically 1-2 bytes per sample), an inverted
 // label index for fast series selection, time-based block retention and
 // background compaction. Foresight only adds the mapping from its
 // InfluxDB-shaped series keys to Prometheus labels, and in-store
@@ -16,17 +16,18 @@
 //
 // # Data model
 //
-// A engine.SeriesKey {Measurement, Field, Tags} is stored as one TSDB series
+// An engine.SeriesKey {Measurement, Field, Tags} is stored as one TSDB series
 // whose label set is
 //
 //	__name__  = Measurement   (MeasurementLabel)
 //	__field__ = Field         (FieldLabel)
 //	<tag key> = <tag value>   for every tag
 //
-// TSDB stores label names and values as opaque byte strings, so tag keys and
-// values round-trip verbatim: quotes, newlines, backslashes, '=' and ',' and
-// non-ASCII text need no escaping. (Prometheus validates label names only at
-// its scrape and remote-write boundaries, which this package does not use.)
+// TSDB stores label names and values as opaque, length-prefixed strings and
+// does not validate them (Prometheus checks names at its ingestion
+// boundaries — scraping, remote write — which this package does not use), so
+// tag keys and values round-trip verbatim: quotes, newlines, backslashes, '='
+// and ',' and non-ASCII text need no escaping.
 // Selection always uses equality matchers (labels.MatchEqual); no regular
 // expression is ever built from user input.
 //
@@ -34,8 +35,8 @@
 // such a tag is rejected with ErrReservedLabel rather than escaped, because
 // an escaping scheme would make the stored labels differ from the tags the
 // user sees and would have to be undone in every query. A tag whose value is
-// the empty string is treated as absent, exactly as TSDB (and InfluxDB line
-// protocol) do; an empty tag key is an error.
+// the empty string is treated as absent, as TSDB does (line protocol has no
+// empty tag values either); an empty tag key is an error.
 //
 // Timestamps are stored with millisecond precision: sub-millisecond parts of
 // a point's time are truncated (Time.UnixMilli). A point with a zero Time is
@@ -43,15 +44,20 @@
 // timestamp. NaN field values mean "missing" and are neither stored nor
 // returned.
 //
-// # Out-of-order writes and backfill
+// # Out-of-order writes and bulk loads
 //
-// By default the out-of-order window equals the retention, so Write accepts
-// samples in any order as long as they are no older than Retention before the
-// newest sample in the store: a per-series ordered file ingest, a 120-day
-// history preload and idempotent retries of an already written batch all go
-// through the ordinary, WAL-backed Write. For very large historic loads
-// Store.Backfill writes finished, compacted TSDB blocks directly (see
-// backfill.go), which bypasses the WAL and the in-memory head.
+// The out-of-order window equals the retention, so Write accepts samples in
+// any order as long as they are no older than Retention before the newest
+// sample in the store: late data, a per-series ordered file and idempotent
+// retries of an already written batch all work through the ordinary,
+// WAL-backed Write.
+//
+// Write is the right path for live data and modest amounts of history. A
+// large history (the demo fleet's 120 days, a big file ingest) should go
+// through a Loader (Store.NewLoader, or Store.Backfill for one batch): it
+// builds finished TSDB blocks directly, bypassing the WAL, the head and
+// compaction, and is both faster to load and leaves nothing for the
+// background compactor; see backfill.go for the measurements and design.
 //
 // # Retention
 //
@@ -68,6 +74,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"sync"
 	"time"
 
@@ -130,11 +137,11 @@ type Options struct {
 	// deletion. Default Retention/10, capped at 31 days (Prometheus' rule).
 	MaxBlockDuration time.Duration
 
-	// OutOfOrderTimeWindow is how far behind the newest sample a write may
-	// be. Default: equal to Retention, so any history that would be kept
-	// can be written in any order. A negative value disables out-of-order
-	// writes: each series then only accepts samples newer than its last one,
-	// and retrying a batch fails.
+	// OutOfOrderTimeWindow is how far behind the newest sample in the store
+	// a Write may be. Default (and maximum): Retention, so any history that
+	// would be kept can be written in any order. It cannot be disabled:
+	// retrying a batch rewrites samples older than a series' newest one,
+	// which only the out-of-order path accepts.
 	OutOfOrderTimeWindow time.Duration
 
 	// MaxFutureSkew, when positive, makes Write reject points whose time is
@@ -179,8 +186,11 @@ func (o Options) withDefaults() (Options, error) {
 	if o.MaxBlockDuration < o.MinBlockDuration {
 		o.MaxBlockDuration = o.MinBlockDuration
 	}
-	if o.OutOfOrderTimeWindow == 0 {
+	if o.OutOfOrderTimeWindow <= 0 || o.OutOfOrderTimeWindow > o.Retention {
 		o.OutOfOrderTimeWindow = o.Retention
+	}
+	if o.OutOfOrderTimeWindow < time.Millisecond {
+		o.OutOfOrderTimeWindow = time.Millisecond
 	}
 	if o.ListLookback <= 0 {
 		o.ListLookback = DefaultListLookback
@@ -203,9 +213,6 @@ type Store struct {
 	mu     sync.RWMutex
 	closed bool
 	db     *tsdb.DB
-
-	// backfillMu serialises Backfill calls (each writes and loads blocks).
-	backfillMu sync.Mutex
 }
 
 var _ engine.MetricStore = (*Store)(nil)
@@ -221,9 +228,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	to.RetentionDuration = o.Retention.Milliseconds()
 	to.MinBlockDuration = o.MinBlockDuration.Milliseconds()
 	to.MaxBlockDuration = o.MaxBlockDuration.Milliseconds()
-	if o.OutOfOrderTimeWindow > 0 {
-		to.OutOfOrderTimeWindow = o.OutOfOrderTimeWindow.Milliseconds()
-	}
+	to.OutOfOrderTimeWindow = o.OutOfOrderTimeWindow.Milliseconds()
 	if !o.NoWALCompression {
 		to.WALCompression = compression.Snappy
 	}
@@ -234,7 +239,22 @@ func Open(dir string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("embedded: open %s: %w", dir, err)
 	}
-	return &Store{opts: o, dir: dir, db: db}, nil
+	s := &Store{opts: o, dir: dir, db: db}
+	// TSDB now holds the directory lock, so no Loader can be running.
+	if err := removeLoaderLeftovers(dir); err != nil {
+		return nil, errors.Join(fmt.Errorf("embedded: open %s: %w", dir, err), db.Close())
+	}
+	// TSDB sets the head's minimum valid time from in-order blocks only;
+	// raise it above loaded (out-of-order flagged) blocks as well, so
+	// in-order writes never land below a block (see backfill.go).
+	var newest int64 = math.MinInt64
+	for _, b := range db.Blocks() {
+		newest = max(newest, b.Meta().MaxTime)
+	}
+	if newest > math.MinInt64 {
+		s.raiseMinValidTime(newest)
+	}
+	return s, nil
 }
 
 // Options returns the effective options (defaults filled in).

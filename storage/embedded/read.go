@@ -267,7 +267,8 @@ func readSeries(ctx context.Context, qr storage.Querier, b *labels.ScratchBuilde
 		}
 		out = engine.Series{Key: key}
 		if q.Step > 0 {
-			out.Samples = downsample(series.Iterator(nil), q.Step, q.Agg)
+			windows := (maxt-mint)/max(q.Step.Milliseconds(), 1) + 1
+			out.Samples = downsample(series.Iterator(nil), q.Step, q.Agg, int(min(windows, 1<<16)))
 		} else {
 			out.Samples = rawSamples(series.Iterator(nil))
 		}
@@ -298,8 +299,8 @@ func rawSamples(it chunkenc.Iterator) []engine.Sample {
 
 // window accumulates one downsampling window.
 type window struct {
-	start              int64 // window start, ns since the epoch
-	n                  int
+	start               int64 // window start, ns since the epoch
+	n                   int
 	sum, min, max, last float64
 }
 
@@ -331,13 +332,12 @@ func (w *window) value(agg engine.Aggregate) float64 {
 }
 
 // downsample aggregates it per epoch-aligned window of width step in one
-// pass, keeping only the current window's accumulator.
-func downsample(it chunkenc.Iterator, step time.Duration, agg engine.Aggregate) []engine.Sample {
+// pass, keeping only the current window's accumulator. sizeHint is the
+// expected number of windows.
+func downsample(it chunkenc.Iterator, step time.Duration, agg engine.Aggregate, sizeHint int) []engine.Sample {
 	stepNs := int64(step)
-	var (
-		out []engine.Sample
-		w   window
-	)
+	var w window
+	out := make([]engine.Sample, 0, sizeHint)
 	flush := func() {
 		if w.n > 0 {
 			out = append(out, engine.Sample{Time: time.Unix(0, w.start).UTC(), Value: w.value(agg)})

@@ -32,8 +32,9 @@ import (
 // returns an error that counts them and wraps the first TSDB error.
 //
 // Writing the same sample again (same series, timestamp and value) is not
-// an error and stores nothing new, so retrying a batch is safe. Writing a
-// different value at an older timestamp that already holds a sample is not
+// an error, so retrying a batch is safe: the copies are merged, reads and
+// compaction keep one sample per timestamp. Writing a different value at an
+// older timestamp that already holds a sample (or twice in one batch) is not
 // detected; which of the two values a read returns is unspecified.
 func (s *Store) Write(ctx context.Context, points []engine.Point) error {
 	if err := s.acquire(); err != nil {
@@ -108,28 +109,29 @@ func (s *Store) Write(ctx context.Context, points []engine.Point) error {
 	return rej.err(total)
 }
 
-// seriesCache maps the series of one Write call to their labels and TSDB
-// references, so a series' label set is built and validated once per batch
-// rather than once per sample. Lookups hash the measurement, field and tags
-// without sorting or allocating; a hit is verified against the point.
+// seriesCache maps the series of one Write call (or of a whole Loader) to
+// their labels and TSDB references, so a series' label set is built and
+// validated once per batch rather than once per sample. Lookups hash the
+// measurement, field and tags without sorting or allocating; a hit is
+// verified against the point, so hash collisions cannot mix series up.
 type seriesCache struct {
 	seed    maphash.Seed
 	h       maphash.Hash
 	b       labels.ScratchBuilder
-	index   map[uint64][]int32
+	byHash  map[uint64][]int32 // hash → entries
 	entries []seriesRef
 }
 
 // seriesRef is one cached series.
 type seriesRef struct {
 	measurement, field string
-	tags               map[string]string // of the first point seen; compared by content
+	tags               []string // non-empty tags, copied: key, value, key, value...
 	lset               labels.Labels
 	ref                storage.SeriesRef
 }
 
 func newSeriesCache() *seriesCache {
-	c := &seriesCache{seed: maphash.MakeSeed(), index: make(map[uint64][]int32)}
+	c := &seriesCache{seed: maphash.MakeSeed(), byHash: make(map[uint64][]int32)}
 	c.h.SetSeed(c.seed)
 	return c
 }
@@ -152,55 +154,72 @@ func (c *seriesCache) tagsHash(measurement string, tags map[string]string) uint6
 }
 
 // get returns the cached series of p's field, validating and adding it on
-// first sight.
+// first sight. The pointer is valid until the next get.
 func (c *seriesCache) get(th uint64, p *engine.Point, field string) (*seriesRef, error) {
+	i, err := c.index(th, p, field)
+	if err != nil {
+		return nil, err
+	}
+	return &c.entries[i], nil
+}
+
+// index is get returning the entry's index.
+func (c *seriesCache) index(th uint64, p *engine.Point, field string) (int32, error) {
 	h := th ^ (maphash.String(c.seed, field) * 0x9E3779B97F4A7C15)
-	for _, i := range c.index[h] {
+	for _, i := range c.byHash[h] {
 		e := &c.entries[i]
-		if e.field == field && e.measurement == p.Measurement && sameTags(e.tags, p.Tags) {
-			return e, nil
+		if e.field == field && e.measurement == p.Measurement && e.sameTags(p.Tags) {
+			return i, nil
 		}
 	}
 	if p.Measurement == "" {
-		return nil, fmt.Errorf("%w: empty measurement", ErrInvalidPoint)
+		return 0, fmt.Errorf("%w: empty measurement", ErrInvalidPoint)
 	}
 	if field == "" {
-		return nil, fmt.Errorf("%w: empty field name", ErrInvalidPoint)
+		return 0, fmt.Errorf("%w: empty field name", ErrInvalidPoint)
 	}
 	if err := checkTags(p.Tags); err != nil {
-		return nil, err
+		return 0, err
+	}
+	tags := make([]string, 0, 2*len(p.Tags))
+	for k, v := range p.Tags {
+		if v != "" {
+			tags = append(tags, k, v)
+		}
 	}
 	c.entries = append(c.entries, seriesRef{
 		measurement: p.Measurement,
 		field:       field,
-		tags:        p.Tags,
+		tags:        tags,
 		lset:        keyLabels(&c.b, p.Measurement, field, p.Tags),
 	})
 	i := int32(len(c.entries) - 1)
-	c.index[h] = append(c.index[h], i)
-	return &c.entries[i], nil
+	c.byHash[h] = append(c.byHash[h], i)
+	return i, nil
 }
 
-// sameTags reports whether two tag maps are equal, ignoring empty values
+// sameTags reports whether m holds exactly e's tags, ignoring empty values
 // (which are not stored).
-func sameTags(a, b map[string]string) bool {
-	na := 0
-	for k, v := range a {
-		if v == "" {
-			continue
-		}
-		na++
-		if b[k] != v {
+func (e *seriesRef) sameTags(m map[string]string) bool {
+	n := len(e.tags) / 2
+	if len(m) < n {
+		return false
+	}
+	for i := 0; i < len(e.tags); i += 2 {
+		if v, ok := m[e.tags[i]]; !ok || v != e.tags[i+1] {
 			return false
 		}
 	}
-	nb := 0
-	for _, v := range b {
+	if len(m) == n {
+		return true
+	}
+	nonEmpty := 0
+	for _, v := range m {
 		if v != "" {
-			nb++
+			nonEmpty++
 		}
 	}
-	return na == nb
+	return nonEmpty == n
 }
 
 // rejections counts samples TSDB refused and remembers the first.
@@ -219,9 +238,7 @@ func (r *rejections) add(err error, lset labels.Labels, t int64) {
 	case errors.Is(err, storage.ErrDuplicateSampleForTimestamp):
 		hint = " (a different value is already stored at that time; the embedded store does not overwrite samples)"
 	case errors.Is(err, storage.ErrTooOldSample), errors.Is(err, storage.ErrOutOfBounds):
-		hint = " (older than the out-of-order window / retention behind the newest sample)"
-	case errors.Is(err, storage.ErrOutOfOrderSample):
-		hint = " (out-of-order writes are disabled)"
+		hint = " (older than the out-of-order window, i.e. the retention, behind the newest sample in the store)"
 	}
 	r.first = fmt.Errorf("%s at %s: %w%s", labelsKey(lset).ID(), fromMillis(t).Format(time.RFC3339Nano), err, hint)
 }
@@ -230,5 +247,5 @@ func (r *rejections) err(total int) error {
 	if r.n == 0 {
 		return nil
 	}
-	return fmt.Errorf("embedded: %d of %d samples rejected, the others were written; first: %w", r.n, total, r.first)
+	return fmt.Errorf("embedded: %d of %d samples rejected, the others were accepted; first: %w", r.n, total, r.first)
 }
