@@ -231,3 +231,45 @@ func TestIngestIntoInfluxThenListThroughServer(t *testing.T) {
 		t.Fatalf("series through the InfluxDB backend:\n got %v\nwant %s", ids, want)
 	}
 }
+
+func TestIngestEmbeddedFilesThenServe(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("FORESIGHT_STORE_BACKEND", "embedded")
+	t.Setenv("FORESIGHT_STORE_EMBEDDED_DIR", filepath.Join(dir, "tsdb"))
+	t.Setenv("FORESIGHT_SERVER_LISTEN", "127.0.0.1:0")
+	t.Setenv("FORESIGHT_LOG_LEVEL", "warn")
+	now := time.Now().Truncate(time.Minute)
+	var lp, csv strings.Builder
+	csv.WriteString("series,timestamp,value\n")
+	for i := 0; i < 30; i++ {
+		ts := now.Add(-time.Duration(30-i) * time.Minute)
+		fmt.Fprintf(&lp, "cpu,host=db-01 usage_active=%d %d\n", i, ts.UnixNano())
+		fmt.Fprintf(&csv, "\"disk,host=db-01,path=/data#used\",%s,%d\n", ts.Format(time.RFC3339), 1000+i)
+	}
+	lpFile, csvFile := filepath.Join(dir, "a.lp"), filepath.Join(dir, "b.csv")
+	_ = os.WriteFile(lpFile, []byte(lp.String()), 0o600)
+	_ = os.WriteFile(csvFile, []byte(csv.String()), 0o600)
+	var out, errOut bytes.Buffer
+	if err := run(context.Background(), []string{"ingest", "-quiet", lpFile, csvFile}, &out, &errOut); err != nil {
+		t.Fatalf("ingest: %v %s", err, errOut.String())
+	}
+	if !strings.Contains(out.String(), "a.lp: 30 points written") || !strings.Contains(out.String(), "b.csv: 30 points written") {
+		t.Fatalf("output %q", out.String())
+	}
+	// a CSV with a bad row: nothing of it is written, the row is named
+	bad := filepath.Join(dir, "bad.csv")
+	_ = os.WriteFile(bad, []byte("series,timestamp,value\n\"m#f\",2026-01-01T00:00:00Z,1\n\"m#f\",notatime,2\n"), 0o600)
+	if err := run(context.Background(), []string{"ingest", "-quiet", bad}, &out, &errOut); err == nil || !strings.Contains(err.Error(), "line 3") {
+		t.Fatalf("bad csv: %v", err)
+	}
+	base := startServe(t)
+	var list seriesList
+	getJSON(t, base+"/api/v1/series?start=-2h", &list)
+	var ids []string
+	for _, s := range list.Series {
+		ids = append(ids, s.ID)
+	}
+	if strings.Join(ids, " ") != "cpu,host=db-01#usage_active disk,host=db-01,path=/data#used" {
+		t.Fatalf("series %v", ids)
+	}
+}

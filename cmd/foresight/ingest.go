@@ -20,6 +20,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 
 	"github.com/seed-f1b503aa/foresight/engine"
+	"github.com/seed-f1b503aa/foresight/storage/embedded"
 )
 
 const ingestUsage = `usage: foresight ingest [flags] FILE...
@@ -43,6 +44,8 @@ Flags:
 
 type pointSink interface {
 	write(ctx context.Context, pts []engine.Point) error
+	// commit makes everything written so far durable and readable.
+	commit(ctx context.Context) error
 	close() error
 }
 
@@ -83,10 +86,22 @@ func cmdIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return err
 		}
 		sink = storeSink{store}
+		if es, ok := store.(*embedded.Store); ok {
+			// Files hold history: the embedded store loads it in bulk.
+			l, err := es.NewLoader()
+			if err != nil {
+				_ = store.Close()
+				return err
+			}
+			sink = &loaderSink{store: es, loader: l}
+		}
 	}
 	total := 0
 	for _, path := range fs.Args() {
 		n, err := ingestFile(ctx, path, prec, *batch, sink, stderr, *quiet)
+		if err == nil {
+			err = sink.commit(ctx)
+		}
 		total += n
 		if err != nil {
 			_ = sink.close()
@@ -227,8 +242,26 @@ func writeBatches(ctx context.Context, pts []engine.Point, batchSize int, sink p
 
 type storeSink struct{ store engine.MetricStore }
 
-func (s storeSink) write(ctx context.Context, pts []engine.Point) error { return s.store.Write(ctx, pts) }
-func (s storeSink) close() error                                        { return s.store.Close() }
+func (s storeSink) write(ctx context.Context, pts []engine.Point) error {
+	return s.store.Write(ctx, pts)
+}
+func (s storeSink) commit(context.Context) error { return nil }
+func (s storeSink) close() error                 { return s.store.Close() }
+
+// loaderSink bulk-loads into the embedded store; data is durable and
+// visible at each commit (after each file).
+type loaderSink struct {
+	store  *embedded.Store
+	loader *embedded.Loader
+}
+
+func (l *loaderSink) write(ctx context.Context, pts []engine.Point) error {
+	return l.loader.Add(ctx, pts)
+}
+func (l *loaderSink) commit(ctx context.Context) error { return l.loader.Commit(ctx) }
+func (l *loaderSink) close() error {
+	return errors.Join(l.loader.Close(), l.store.Close())
+}
 
 // httpSink posts gzip-compressed line protocol to a write endpoint.
 type httpSink struct {
@@ -267,7 +300,8 @@ func (h *httpSink) write(ctx context.Context, pts []engine.Point) error {
 	return nil
 }
 
-func (h *httpSink) close() error { return nil }
+func (h *httpSink) commit(context.Context) error { return nil }
+func (h *httpSink) close() error                 { return nil }
 
 // encodeLineProtocol writes points as line protocol with nanosecond times.
 func encodeLineProtocol(pts []engine.Point) ([]byte, error) {
