@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/seed-f1b503aa/foresight/engine"
+	"github.com/seed-f1b503aa/foresight/engine/fleet"
 )
 
 // Options configures a Server.
@@ -33,6 +34,9 @@ type Options struct {
 	// a non-nil error makes the server report not ready with that reason
 	// (e.g. the demo preload still running).
 	Ready func() error
+	// Predictions returns the latest fleet prediction run (fleet.ErrNoSnapshot
+	// before the first); nil disables GET /api/v1/predictions.
+	Predictions func() (fleet.Snapshot, error)
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -98,6 +102,7 @@ func New(opts Options) *Server {
 	v1.GET("/series/:id/data", s.seriesData)
 	v1.GET("/series/:id/forecast", s.seriesForecast)
 	v1.POST("/forecast", s.postForecast)
+	v1.GET("/predictions", s.predictions)
 	s.router = r
 	return s
 }

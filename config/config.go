@@ -16,16 +16,29 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/seed-f1b503aa/foresight/engine/fleet"
 )
 
 // Config is the whole configuration. Every key can be overridden by an
 // environment variable named FORESIGHT_ followed by the upper-cased YAML
 // path joined with '_', e.g. store.influxdb.url → FORESIGHT_STORE_INFLUXDB_URL.
 type Config struct {
-	Server ServerConfig `yaml:"server"`
-	Store  StoreConfig  `yaml:"store"`
-	Demo   DemoConfig   `yaml:"demo"`
-	Log    LogConfig    `yaml:"log"`
+	Server      ServerConfig      `yaml:"server"`
+	Store       StoreConfig       `yaml:"store"`
+	Demo        DemoConfig        `yaml:"demo"`
+	Log         LogConfig         `yaml:"log"`
+	Predictions PredictionsConfig `yaml:"predictions"`
+	// Predictors map metric names and tags to the risk predictors.
+	Predictors fleet.Rules `yaml:"predictors"`
+}
+
+// PredictionsConfig controls the periodic fleet prediction run.
+type PredictionsConfig struct {
+	// Interval between runs over the whole fleet (0 disables them).
+	Interval Duration `yaml:"interval"`
+	// Timeout bounds one run.
+	Timeout Duration `yaml:"timeout"`
 }
 
 // ServerConfig configures the HTTP server.
@@ -156,6 +169,12 @@ func (c Config) Validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("store.backend: %q is not embedded or influxdb", c.Store.Backend))
 	}
+	if err := c.Predictors.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.Predictions.Interval < 0 || c.Predictions.Timeout < 0 {
+		errs = append(errs, errors.New("predictions: interval and timeout must not be negative"))
+	}
 	if c.Server.MaxBodyBytes <= 0 {
 		errs = append(errs, errors.New("server.max_body_bytes: must be positive"))
 	}
@@ -209,7 +228,10 @@ func EnvNames() []string {
 	return names
 }
 
-var durationType = reflect.TypeOf(Duration(0))
+var (
+	durationType    = reflect.TypeOf(Duration(0))
+	stdDurationType = reflect.TypeOf(time.Duration(0))
+)
 
 func walk(v reflect.Value, prefix string, fn func(string, reflect.Value) error) error {
 	t := v.Type()
@@ -234,7 +256,7 @@ func walk(v reflect.Value, prefix string, fn func(string, reflect.Value) error) 
 }
 
 func setField(f reflect.Value, s string) error {
-	if f.Type() == durationType {
+	if f.Type() == durationType || f.Type() == stdDurationType {
 		d, err := ParseDuration(s)
 		if err != nil {
 			return err
@@ -263,6 +285,8 @@ func setField(f reflect.Value, s string) error {
 			return fmt.Errorf("not a non-negative integer")
 		}
 		f.SetUint(n)
+	case reflect.Slice:
+		return fmt.Errorf("lists are set in the YAML file, not in the environment")
 	case reflect.Float64:
 		x, err := strconv.ParseFloat(s, 64)
 		if err != nil {

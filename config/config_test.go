@@ -2,10 +2,13 @@ package config
 
 import (
 	"os"
+	"reflect"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/seed-f1b503aa/foresight/engine/fleet"
 )
 
 func TestDefaultsValid(t *testing.T) {
@@ -86,5 +89,22 @@ func TestEnvNamesCoverEveryKey(t *testing.T) {
 		if !strings.Contains(names, want) {
 			t.Errorf("missing %s in %s", want, names)
 		}
+	}
+}
+
+func TestExamplePredictorsAreTheDefaults(t *testing.T) {
+	c := Default()
+	if !reflect.DeepEqual(c.Predictors, fleet.DefaultRules()) {
+		t.Fatalf("example.yaml predictors differ from fleet.DefaultRules():\n%+v\n%+v", c.Predictors, fleet.DefaultRules())
+	}
+	if c.Predictions.Interval.D() != 15*time.Minute {
+		t.Fatal(c.Predictions.Interval)
+	}
+	got, err := Load("", []string{"FORESIGHT_PREDICTORS_DISK_HISTORY=48h", "FORESIGHT_PREDICTORS_DISK_WARN_PERCENT=80"})
+	if err != nil || got.Predictors.Disk.History != 48*time.Hour || got.Predictors.Disk.WarnPercent != 80 {
+		t.Fatalf("%v %+v", err, got.Predictors.Disk)
+	}
+	if _, err := Load("", []string{"FORESIGHT_PREDICTORS_DISK_SOURCES=x"}); err == nil || !strings.Contains(err.Error(), "YAML file") {
+		t.Fatalf("list from env: %v", err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -17,14 +18,38 @@ const (
 	CandidateRegression = "regression"
 )
 
-// DefaultCandidates returns the candidate names Auto tries by default.
-func DefaultCandidates() []string {
+// AllCandidates returns every candidate name Auto and New understand.
+func AllCandidates() []string {
 	return []string{CandidateSNaive, CandidateETS, CandidateMSTL, CandidateTheta, CandidateRegression}
 }
 
-// CandidateScore is the rolling-origin score of one Auto candidate. Err is
-// non-nil when the candidate could not be evaluated (then the metrics are
-// NaN). Weight is its weight in the final forecast (0 if unused).
+// DefaultCandidates returns the candidate names Auto tries by default:
+// snaive, ets, mstl and theta. Regression is left out: on the M4 Hourly
+// benchmark it was the slowest candidate (Huber IRLS over SVDs, about ten
+// times the cost of all others together) and among the least accurate.
+func DefaultCandidates() []string {
+	return []string{CandidateSNaive, CandidateETS, CandidateMSTL, CandidateTheta}
+}
+
+// AutoETSModels returns the ETS models of the ets candidate: the damped
+// trend models ETS(A,Ad,N) and ETS(A,Ad,A). The candidate uses the seasonal
+// ones when it has a seasonal period and the others otherwise. Both are
+// linear models, whose initial level and slope are concentrated out of the
+// likelihood, so each fit is a search over three or four smoothing
+// parameters; multiplicative seasonality is covered by the log-scale mstl
+// candidate instead. (On the M4 Hourly benchmark, selecting by AICc among
+// ETS(A,N,A) and ETS(A,Ad,A) instead was no more accurate and cost twice as
+// much.)
+func AutoETSModels() []ETSModel {
+	return []ETSModel{
+		{Error: ErrorAdditive, Trend: TrendDamped, Season: SeasonNone},
+		{Error: ErrorAdditive, Trend: TrendDamped, Season: SeasonAdditive},
+	}
+}
+
+// CandidateScore is the backtest score of one Auto candidate. Err is non-nil
+// when the candidate could not be evaluated (then the metrics are NaN).
+// Weight is its weight in the final forecast (0 if unused).
 type CandidateScore struct {
 	Name     string
 	MASE     float64
@@ -34,37 +59,58 @@ type CandidateScore struct {
 	Err      error
 }
 
-// Auto selects or combines forecasting models by rolling-origin backtest.
+// Auto selects or combines forecasting models by backtest.
 //
-// At Fit the seasonal periods are Periods, or, when nil, those found by
-// DetectPeriods (maximum period n/3). Each candidate (default
-// DefaultCandidates) is configured from them:
+// Fit works on the last MaxHistory observations of y (default
+// max(10·longest period, 1000)), which bounds its cost on long series; older
+// observations hardly matter for the forecasts. The seasonal periods are
+// Periods, or, when nil, those found by DetectPeriods (maximum period n/3);
+// a period p is usable when there are more than two cycles (n > 2p). Each
+// candidate of Candidates (default DefaultCandidates) contributes one or more
+// models:
 //
-//   - snaive: seasonal naive with the longest period p having n > 2p (naive
-//     if none);
-//   - ets: ETS with automatic selection, seasonal with the longest period
-//     p <= MaxETSPeriod having n >= 3p (non-seasonal otherwise);
-//   - mstl: MSTLForecaster over all periods (robust STL, WidenSeasonal);
-//   - theta: Theta with the same period as ets;
-//   - regression: Regression with Fourier terms for all periods.
+//   - snaive: a seasonal naive model per usable period (naive if none), named
+//     "snaive(p)" when there are several;
+//   - ets: ETS selected by AICc among ETSModels (default AutoETSModels),
+//     seasonal with the shortest usable period p <= MaxETSPeriod having
+//     n >= 3p (non-seasonal otherwise), using the seasonal models of
+//     ETSModels when there is such a period and the non-seasonal ones
+//     otherwise;
+//   - mstl: MSTLForecaster over all usable periods (one MSTL iteration,
+//     Theta for the adjusted series, WidenSeasonal), on the log scale when
+//     the data are strictly positive;
+//   - theta: Theta with the longest usable period;
+//   - regression: Regression with Fourier terms for all usable periods.
 //
-// Every candidate is scored with Backtest (Origins origins, default 3, step
-// and horizon Horizon, default min(max(longest period, 8), n/5) but at least
-// 1), using MASE. Candidates that fail are skipped. Then Auto keeps the
-// candidate with the smallest mean MASE, or, with Combine, the Top (default
-// 3) best ones with weights proportional to 1/MASE (a candidate with MASE 0
-// takes all the weight). All chosen models are refitted on the full series.
+// Every model is scored with Backtest (Origins origins, default 1, i.e. a
+// single hold-out of the last Horizon observations; step and horizon Horizon,
+// default min(max(2·shortest usable period, 8), n/5) but at least 1), using
+// MASE. Models that fail are skipped. Then Auto keeps the model with the
+// smallest mean MASE, or, with Combine, the Top (default 3) best ones with
+// weights proportional to 1/MASE (a model with MASE 0 takes all the weight).
+// All chosen models are refitted on the full series; ETS starts that fit from
+// the model and smoothing parameters it estimated on the hold-out part.
 //
 // Combination: the mean forecast is Σ w_i·ŷ_i, and each interval bound is the
 // same weighted average of the candidates' bounds (Lo = Σ w_i Lo_i,
-// Hi = Σ w_i Hi_i), i.e. quantile averaging; this keeps the nominal level
-// exact when the candidates agree on the spread and is a pragmatic
-// approximation otherwise (it is not the quantile of the mixture).
+// Hi = Σ w_i Hi_i), i.e. quantile averaging. Combining makes the point
+// forecast more accurate than its members while the averaged bounds keep
+// their width, so the intervals come out too wide (on M4 Hourly the 95%
+// intervals covered 97.4% of the test points). Auto therefore calibrates the
+// half-widths on the hold-out: with c the root mean square of the combined
+// hold-out errors in units of the standard deviation implied by the combined
+// 95% interval, every half-width is multiplied by c^Calibrate (default
+// exponent 0.5, a compromise between trusting the single hold-out and the
+// models; a negative Calibrate disables it), limited to [0.5, 2]. This
+// brought the M4 Hourly coverage to 81% and 94.5% for the 80% and 95%
+// intervals and lowered the MSIS by 17%.
 //
 // The forecast's Model is "auto(name)" or "auto(a+b+…)", in decreasing
 // weight; Params holds "weight:<name>" and "mase:<name>" for every scored
-// candidate and the chosen models' parameters prefixed by "<name>.".
-// Cost: about (Origins+1) fits of every candidate.
+// model, "widen" (the calibration factor, when not 1) and the chosen models'
+// parameters prefixed by "<name>.".
+// Cost: about (Origins+1) fits of every model; on the M4 Hourly series (700–
+// 960 observations, periods 24 and 168) about 3 ms in all.
 type Auto struct {
 	Periods    []int
 	Candidates []string
@@ -72,11 +118,16 @@ type Auto struct {
 	Top        int
 	Origins    int
 	Horizon    int
+	MaxHistory int
+	ETSModels  []ETSModel
+	Calibrate  float64
 	Seed       uint64
 
 	scores   []CandidateScore
 	chosen   []Forecaster
+	names    []string
 	weights  []float64
+	widen    float64 // interval half-width factor from the hold-out
 	periods  []int
 	isFitted bool
 }
@@ -90,45 +141,118 @@ func (a *Auto) Scores() []CandidateScore { return append([]CandidateScore(nil), 
 // DetectedPeriods returns the periods used by the last Fit.
 func (a *Auto) DetectedPeriods() []int { return append([]int(nil), a.periods...) }
 
-// newCandidate returns a constructor for the named candidate, or nil when it
-// does not apply to n observations with the given periods.
-func (a *Auto) newCandidate(name string, n int, periods []int) func() Forecaster {
-	longest := func(ok func(p int) bool) int {
-		best := 0
-		for _, p := range periods {
-			if ok(p) && p > best {
-				best = p
-			}
+// warmStarter is implemented by models that can start their estimation
+// from a model of the same kind fitted to an earlier part of the series (the
+// hold-out fit of the backtest), which makes the final fit cheaper.
+type warmStarter interface {
+	warmStart(from Forecaster)
+}
+
+// member is one model contributed by a candidate.
+type member struct {
+	name string
+	mk   func() Forecaster
+}
+
+// usablePeriods returns the sorted distinct periods p >= 2 with n > 2p.
+func usablePeriods(periods []int, n int) []int {
+	var out []int
+	for _, p := range periods {
+		if p >= 2 && n > 2*p {
+			out = append(out, p)
 		}
-		return best
 	}
-	etsPeriod := longest(func(p int) bool { return p <= MaxETSPeriod && n >= 3*p })
+	sort.Ints(out)
+	k := 0
+	for i, p := range out {
+		if i == 0 || p != out[k-1] {
+			out[k] = p
+			k++
+		}
+	}
+	return out[:k]
+}
+
+// members returns the models of the named candidate for n observations with
+// the given periods (nil when it does not apply). positive tells whether the
+// data are strictly positive.
+func (a *Auto) members(name string, n int, periods []int, positive bool) []member {
+	ps := usablePeriods(periods, n)
+	longest := 0
+	if len(ps) > 0 {
+		longest = ps[len(ps)-1]
+	}
 	switch name {
 	case CandidateSNaive:
-		p := longest(func(p int) bool { return n > 2*p })
-		return func() Forecaster { return &SeasonalNaive{Period: p} }
+		if len(ps) <= 1 {
+			return []member{{name, func() Forecaster { return &SeasonalNaive{Period: longest} }}}
+		}
+		var out []member
+		for _, p := range ps {
+			out = append(out, member{name + "(" + strconv.Itoa(p) + ")", func() Forecaster { return &SeasonalNaive{Period: p} }})
+		}
+		return out
 	case CandidateETS:
-		return func() Forecaster { return &ETS{Period: etsPeriod, Seed: a.Seed} }
-	case CandidateMSTL:
-		if longest(func(p int) bool { return n > 2*p }) == 0 {
-			return nil
-		}
-		ps := append([]int(nil), periods...)
-		return func() Forecaster {
-			return &MSTLForecaster{MSTL: MSTL{Periods: ps, Robust: true}, WidenSeasonal: true, Seed: a.Seed}
-		}
-	case CandidateTheta:
-		return func() Forecaster { return &Theta{Period: etsPeriod} }
-	case CandidateRegression:
-		var ps []int
-		for _, p := range periods {
-			if n > 2*p {
-				ps = append(ps, p)
+		period := 0
+		for _, p := range ps {
+			if p <= MaxETSPeriod && n >= 3*p {
+				period = p
+				break
 			}
 		}
-		return func() Forecaster { return &Regression{Periods: ps} }
+		all := a.ETSModels
+		if all == nil {
+			all = AutoETSModels()
+		}
+		// seasonal models with a period, the others without (all of them
+		// if none fits that rule)
+		var cands []ETSModel
+		for _, c := range all {
+			if (c.Season != SeasonNone) == (period >= 2) {
+				cands = append(cands, c)
+			}
+		}
+		if len(cands) == 0 {
+			cands = append(cands, all...)
+		}
+		return []member{{name, func() Forecaster { return &ETS{Period: period, Candidates: cands, Seed: a.Seed} }}}
+	case CandidateMSTL:
+		if len(ps) == 0 {
+			return nil
+		}
+		return []member{{name, func() Forecaster {
+			return &MSTLForecaster{MSTL: MSTL{Periods: ps, Iterations: 1}, Adjusted: AdjustedTheta,
+				Log: positive, WidenSeasonal: true, Seed: a.Seed}
+		}}}
+	case CandidateTheta:
+		return []member{{name, func() Forecaster { return &Theta{Period: longest} }}}
+	case CandidateRegression:
+		return []member{{name, func() Forecaster { return &Regression{Periods: ps} }}}
 	}
 	return nil
+}
+
+// calibrate returns the exponent of the interval calibration (0: none).
+func (a *Auto) calibrate() float64 {
+	switch {
+	case a.Calibrate < 0:
+		return 0
+	case a.Calibrate == 0:
+		return 0.5
+	}
+	return a.Calibrate
+}
+
+// maxHistory returns the number of observations Fit uses.
+func (a *Auto) maxHistory(periods []int) int {
+	if a.MaxHistory > 0 {
+		return a.MaxHistory
+	}
+	longest := 0
+	for _, p := range periods {
+		longest = max(longest, p)
+	}
+	return max(10*longest, 1000)
 }
 
 // Fit detects periods if needed, backtests the candidates and refits the
@@ -137,6 +261,11 @@ func (a *Auto) newCandidate(name string, n int, periods []int) func() Forecaster
 // reason for all of them).
 func (a *Auto) Fit(y []float64) error {
 	a.isFitted = false
+	if a.Periods != nil {
+		if k := a.maxHistory(a.Periods); len(y) > k {
+			y = y[len(y)-k:]
+		}
+	}
 	x, _, _ := Clean(y)
 	n := len(x)
 	if n < 3 {
@@ -149,56 +278,62 @@ func (a *Auto) Fit(y []float64) error {
 		if err != nil && !errors.Is(err, ErrInsufficientHistory) {
 			return fmt.Errorf("auto: %w", err)
 		}
+		if k := a.maxHistory(periods); len(y) > k {
+			y = y[len(y)-k:]
+			x, _, _ = Clean(y)
+			n = len(x)
+		}
 	}
 	a.periods = append([]int(nil), periods...)
-	maxP := 0
-	for _, p := range periods {
-		maxP = max(maxP, p)
+	ps := usablePeriods(periods, n)
+	shortest := 0
+	if len(ps) > 0 {
+		shortest = ps[0]
 	}
 	h := a.Horizon
 	if h <= 0 {
-		h = min(max(maxP, 8), n/5)
+		h = min(max(2*shortest, 8), n/5)
 		h = max(h, 1)
 	}
 	origins := a.Origins
 	if origins <= 0 {
-		origins = 3
+		origins = 1
 	}
 	names := a.Candidates
 	if names == nil {
 		names = DefaultCandidates()
 	}
 	scalePeriod := 1
-	if maxP > 0 && n > 2*maxP {
-		scalePeriod = maxP
+	if len(ps) > 0 {
+		scalePeriod = ps[len(ps)-1]
 	}
+	positive := positive(x)
 	type cand struct {
 		score CandidateScore
 		mk    func() Forecaster
+		last  lastOrigin // fit at the latest backtest origin
 	}
 	var cands []cand
 	allInsufficient := true
 	var lastErr error
 	for _, name := range names {
-		mk := a.newCandidate(name, n, periods)
-		if mk == nil {
-			continue
-		}
-		cs := CandidateScore{Name: name, MASE: math.NaN(), MSIS: math.NaN(), Coverage: math.NaN()}
-		res, err := Backtest(mk, y, BacktestOptions{Horizon: h, Origins: origins, Period: scalePeriod})
-		if err == nil && math.IsNaN(res.MASE) {
-			err = fmt.Errorf("%s: no scorable origin", name)
-		}
-		if err != nil {
-			cs.Err = err
-			lastErr = err
-			if !errors.Is(err, ErrInsufficientHistory) {
-				allInsufficient = false
+		for _, mb := range a.members(name, n, periods, positive) {
+			cs := CandidateScore{Name: mb.name, MASE: math.NaN(), MSIS: math.NaN(), Coverage: math.NaN()}
+			res, last, err := backtest(mb.mk, y, BacktestOptions{Horizon: h, Origins: origins, Period: scalePeriod})
+			if err == nil && math.IsNaN(res.MASE) {
+				err = fmt.Errorf("%s: no scorable origin", mb.name)
 			}
-		} else {
-			cs.MASE, cs.MSIS, cs.Coverage = res.MASE, res.MSIS, res.Coverage
+			if err != nil {
+				cs.Err = err
+				lastErr = err
+				if !errors.Is(err, ErrInsufficientHistory) {
+					allInsufficient = false
+				}
+			} else {
+				cs.MASE, cs.MSIS, cs.Coverage = res.MASE, res.MSIS, res.Coverage
+			}
+			cands = append(cands, cand{cs, mb.mk, last})
 		}
-		cands = append(cands, cand{cs, mk})
 	}
 	sort.SliceStable(cands, func(i, j int) bool {
 		ci, cj := cands[i].score, cands[j].score
@@ -214,19 +349,23 @@ func (a *Auto) Fit(y []float64) error {
 			top = 3
 		}
 	}
-	a.chosen, a.weights = nil, nil
+	a.chosen, a.names, a.weights = nil, nil, nil
 	var chosenIdx []int
 	for i := range cands {
 		if len(a.chosen) >= top || cands[i].score.Err != nil {
 			break
 		}
 		f := cands[i].mk()
+		if ws, ok := f.(warmStarter); ok && cands[i].last.model != nil {
+			ws.warmStart(cands[i].last.model)
+		}
 		if err := f.Fit(y); err != nil {
 			cands[i].score.Err = err
 			lastErr = err
 			continue
 		}
 		a.chosen = append(a.chosen, f)
+		a.names = append(a.names, cands[i].score.Name)
 		chosenIdx = append(chosenIdx, i)
 	}
 	if len(a.chosen) == 0 {
@@ -264,6 +403,14 @@ func (a *Auto) Fit(y []float64) error {
 		cands[i].score.Weight = w[k]
 	}
 	a.weights = w
+	a.widen = 1
+	if shrink := a.calibrate(); shrink > 0 {
+		var lasts []lastOrigin
+		for _, i := range chosenIdx {
+			lasts = append(lasts, cands[i].last)
+		}
+		a.widen = calibration(lasts, w, y, shrink)
+	}
 	a.scores = make([]CandidateScore, len(cands))
 	for i := range cands {
 		a.scores[i] = cands[i].score
@@ -297,9 +444,9 @@ func (a *Auto) Forecast(h int, levels []float64) (Forecast, error) {
 		}
 		fc, err := f.Forecast(h, levels)
 		if err != nil {
-			return Forecast{}, fmt.Errorf("auto: %s: %w", f.Name(), err)
+			return Forecast{}, fmt.Errorf("auto: %s: %w", a.names[ci], err)
 		}
-		used = append(used, f.Name())
+		used = append(used, a.names[ci])
 		for i := range out.Mean {
 			out.Mean[i] += w * fc.Mean[i]
 		}
@@ -310,7 +457,7 @@ func (a *Auto) Forecast(h int, levels []float64) (Forecast, error) {
 			}
 		}
 		for key, v := range fc.Params {
-			out.Params[f.Name()+"."+key] = v
+			out.Params[a.names[ci]+"."+key] = v
 		}
 	}
 	for _, s := range a.scores {
@@ -319,8 +466,66 @@ func (a *Auto) Forecast(h int, levels []float64) (Forecast, error) {
 			out.Params["mase:"+s.Name] = s.MASE
 		}
 	}
+	if a.widen != 1 && a.widen > 0 {
+		for k := range out.Intervals {
+			for i := range out.Mean {
+				iv := &out.Intervals[k]
+				iv.Lo[i] = out.Mean[i] - a.widen*(out.Mean[i]-iv.Lo[i])
+				iv.Hi[i] = out.Mean[i] + a.widen*(iv.Hi[i]-out.Mean[i])
+			}
+		}
+		out.Params["widen"] = a.widen
+	}
 	out.Model = "auto(" + strings.Join(used, "+") + ")"
 	return out, nil
+}
+
+// calibration returns the factor for the combined interval half-widths
+// from the hold-out forecasts of the chosen models (weights w): the root
+// mean square of the combined hold-out errors in units of the combined
+// standard deviation implied by the intervals, raised to the power shrink
+// (1: full correction; 0.5: geometric mean with 1) and limited to [0.5, 2].
+func calibration(lasts []lastOrigin, w []float64, y []float64, shrink float64) float64 {
+	if len(lasts) == 0 || lasts[0].model == nil {
+		return 1
+	}
+	o := lasts[0].origin
+	h := len(lasts[0].fc.Mean)
+	var ss float64
+	var cnt int
+	for t := 0; t < h && o+t < len(y); t++ {
+		var mean, lo, hi float64
+		for k, l := range lasts {
+			if l.origin != o || len(l.fc.Mean) != h || len(l.fc.Intervals) == 0 {
+				return 1
+			}
+			mean += w[k] * l.fc.Mean[t]
+			lo += w[k] * l.fc.Intervals[0].Lo[t]
+			hi += w[k] * l.fc.Intervals[0].Hi[t]
+		}
+		v := y[o+t]
+		if !isFinite(v) {
+			continue
+		}
+		z := zQuantile(lasts[0].fc.Intervals[0].Level)
+		var sd float64
+		if v >= mean {
+			sd = (hi - mean) / z
+		} else {
+			sd = (mean - lo) / z
+		}
+		if !(sd > 0) {
+			continue
+		}
+		r := (v - mean) / sd
+		ss += r * r
+		cnt++
+	}
+	if cnt == 0 {
+		return 1
+	}
+	c := math.Pow(math.Sqrt(ss/float64(cnt)), shrink)
+	return math.Min(math.Max(c, 0.5), 2)
 }
 
 // AutoForecast is a convenience wrapper: it fits an Auto with opts.Periods,

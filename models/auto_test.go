@@ -58,7 +58,15 @@ func TestAutoCombination(t *testing.T) {
 		t.Fatalf("model %q, want %q", fc.Model, name)
 	}
 	// The combination is the weighted average of the members' forecasts
-	// (means and bounds alike).
+	// (means and bounds alike), with the half-widths then scaled by the
+	// hold-out calibration factor.
+	widen, ok := fc.Params["widen"]
+	if !ok {
+		widen = 1
+	}
+	if !(widen >= 0.5 && widen <= 2) || widen != a.widen {
+		t.Fatalf("widen %v (%v)", widen, a.widen)
+	}
 	var members []Forecast
 	for _, f := range a.chosen {
 		m, err := f.Forecast(h, nil)
@@ -74,12 +82,12 @@ func TestAutoCombination(t *testing.T) {
 			lo += a.weights[k] * members[k].Intervals[1].Lo[i]
 		}
 		assertClose(t, "combined mean", fc.Mean[i], m, 1e-12)
-		assertClose(t, "combined lo95", fc.Intervals[1].Lo[i], lo, 1e-12)
+		assertClose(t, "combined lo95", fc.Intervals[1].Lo[i], m-widen*(m-lo), 1e-12)
 	}
 	if got := MASE(full[n:], fc.Mean, y, 168); got > 0.8 {
 		t.Fatalf("held-out MASE %v", got)
 	}
-	for _, key := range []string{"weight:" + scores[0].Name, "mase:snaive"} {
+	for _, key := range []string{"weight:" + scores[0].Name, "mase:snaive(168)"} {
 		if _, ok := fc.Params[key]; !ok {
 			t.Fatalf("missing param %s in %v", key, fc.Params)
 		}

@@ -170,9 +170,24 @@ type BacktestResult struct {
 // be evaluated, and the first other error a model returns.
 // Cost: Origins × (fit + forecast).
 func Backtest(newModel func() Forecaster, y []float64, opts BacktestOptions) (BacktestResult, error) {
+	res, _, err := backtest(newModel, y, opts)
+	return res, err
+}
+
+// lastOrigin is the model fitted at the latest evaluated origin of a
+// backtest, with its forecast (one interval, at the backtest level).
+type lastOrigin struct {
+	model  Forecaster
+	fc     Forecast
+	origin int
+}
+
+// backtest is Backtest that also returns the fit at the latest evaluated
+// origin.
+func backtest(newModel func() Forecaster, y []float64, opts BacktestOptions) (BacktestResult, lastOrigin, error) {
 	h := opts.Horizon
 	if h < 1 {
-		return BacktestResult{}, fmt.Errorf("backtest: %w (got %d)", ErrInvalidHorizon, h)
+		return BacktestResult{}, lastOrigin{}, fmt.Errorf("backtest: %w (got %d)", ErrInvalidHorizon, h)
 	}
 	k := opts.Origins
 	if k <= 0 {
@@ -187,7 +202,7 @@ func Backtest(newModel func() Forecaster, y []float64, opts BacktestOptions) (Ba
 		level = 0.95
 	}
 	if !(level > 0 && level < 1) {
-		return BacktestResult{}, fmt.Errorf("backtest: %w (got %v)", ErrInvalidLevel, level)
+		return BacktestResult{}, lastOrigin{}, fmt.Errorf("backtest: %w (got %v)", ErrInvalidLevel, level)
 	}
 	minTrain := max(opts.MinTrain, 1)
 	var origins []int
@@ -198,6 +213,7 @@ func Backtest(newModel func() Forecaster, y []float64, opts BacktestOptions) (Ba
 		}
 	}
 	var res BacktestResult
+	var last lastOrigin
 	var lastInsufficient error
 	sums := [4]float64{}
 	counts := [4]int{}
@@ -209,11 +225,11 @@ func Backtest(newModel func() Forecaster, y []float64, opts BacktestOptions) (Ba
 				lastInsufficient = err
 				continue
 			}
-			return BacktestResult{}, fmt.Errorf("backtest origin %d: %w", o, err)
+			return BacktestResult{}, lastOrigin{}, fmt.Errorf("backtest origin %d: %w", o, err)
 		}
 		f, err := m.Forecast(h, []float64{level})
 		if err != nil {
-			return BacktestResult{}, fmt.Errorf("backtest origin %d: %w", o, err)
+			return BacktestResult{}, lastOrigin{}, fmt.Errorf("backtest origin %d: %w", o, err)
 		}
 		actual := y[o : o+h]
 		iv := f.Intervals[0]
@@ -232,12 +248,13 @@ func Backtest(newModel func() Forecaster, y []float64, opts BacktestOptions) (Ba
 		}
 		res.Origins = append(res.Origins, sc)
 		res.Model = f.Model
+		last = lastOrigin{model: m, fc: f, origin: o}
 	}
 	if len(res.Origins) == 0 {
 		if lastInsufficient != nil {
-			return BacktestResult{}, fmt.Errorf("backtest: no origin could be evaluated: %w", lastInsufficient)
+			return BacktestResult{}, lastOrigin{}, fmt.Errorf("backtest: no origin could be evaluated: %w", lastInsufficient)
 		}
-		return BacktestResult{}, &InsufficientHistoryError{Need: minTrain + h, Have: len(y), Model: "backtest"}
+		return BacktestResult{}, lastOrigin{}, &InsufficientHistoryError{Need: minTrain + h, Have: len(y), Model: "backtest"}
 	}
 	out := [4]float64{}
 	for i := range out {
@@ -247,5 +264,5 @@ func Backtest(newModel func() Forecaster, y []float64, opts BacktestOptions) (Ba
 		}
 	}
 	res.MASE, res.SMAPE, res.MSIS, res.Coverage = out[0], out[1], out[2], out[3]
-	return res, nil
+	return res, last, nil
 }

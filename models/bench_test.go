@@ -1,6 +1,9 @@
 package models
 
-import "testing"
+import (
+	"strconv"
+	"testing"
+)
 
 // Benchmarks use eight weeks of hourly data with daily and weekly cycles.
 var benchSeries = dailyWeekly(24*7*8, 42)
@@ -99,6 +102,37 @@ func BenchmarkMannKendall(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		if _, err := MannKendall(benchSeries); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkFitForecast fits each model (configured by New as Auto configures
+// it, with periods 24 and 168; naive2 with period 24) and forecasts 48 steps
+// with 80% and 95% intervals, on synthetic hourly series (daily and weekly
+// cycles, trend, Gaussian noise; fixed seed) of 168, 720, 2000 and 10000
+// observations.
+func BenchmarkFitForecast(b *testing.B) {
+	names := append(ModelNames(), "naive2")
+	for _, n := range []int{168, 720, 2000, 10000} {
+		y := dailyWeekly(n, 7)
+		for _, name := range names {
+			b.Run(name+"/n="+strconv.Itoa(n), func(b *testing.B) {
+				b.ReportAllocs()
+				for i := 0; i < b.N; i++ {
+					var f Forecaster
+					if name == "naive2" {
+						f = &Naive2{Period: 24}
+					} else {
+						var err error
+						if f, err = New(name, y, []int{24, 168}, 1); err != nil {
+							b.Fatal(err)
+						}
+					}
+					if _, err := FitForecast(f, y, Options{Horizon: 48}); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
 		}
 	}
 }

@@ -3,8 +3,11 @@ package models
 import (
 	"errors"
 	"math"
+	"math/cmplx"
 	"math/rand/v2"
 	"testing"
+
+	"gonum.org/v1/gonum/mat"
 )
 
 // TestETSFixedByHand checks SES and Holt against the recursions worked out on
@@ -137,13 +140,89 @@ func TestETSAdmissible(t *testing.T) {
 	}
 	for _, tc := range tests {
 		c := etsCore{alpha: tc.a, beta: tc.b, gamma: tc.g, phi: tc.phi, m: tc.m}
-		if got := etsAdmissible(&c, true); got != tc.want {
+		if got := etsAdmissible(&c, true, nil); got != tc.want {
 			t.Errorf("%+v: admissible = %v", tc, got)
 		}
 	}
 	// Companion-matrix roots: z² - 1.5z - 1 = (z-2)(z+0.5).
 	assertClose(t, "max root", maxRootModulus([]float64{-1, -1.5, 1}), 2, 1e-12)
 	assertClose(t, "max root", maxRootModulus([]float64{-0.25, 0, 1}), 0.5, 1e-12)
+	for _, p := range [][]float64{{-1, -1.5, 1}, {-0.25, 0, 1}} {
+		if got, want := rootsInDisc(append([]float64(nil), p...), 1+1e-10, make([]float64, 3)), maxRootModulus(p) <= 1; got != want {
+			t.Errorf("rootsInDisc(%v) = %v", p, got)
+		}
+	}
+}
+
+// TestRootsInDisc compares the Schur–Cohn test with the eigenvalues of the
+// companion matrix on random polynomials, with roots placed on both sides of
+// the boundary.
+func TestRootsInDisc(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 3))
+	work := make([]float64, 64)
+	decisive := 0
+	for trial := 0; trial < 2000; trial++ {
+		// a real monic polynomial from random real roots and conjugate
+		// pairs, increasing powers
+		deg := 1 + r.IntN(25)
+		p := []float64{1}
+		mul := func(q []float64) {
+			out := make([]float64, len(p)+len(q)-1)
+			for i, a := range p {
+				for j, b := range q {
+					out[i+j] += a * b
+				}
+			}
+			p = out
+		}
+		scale := 0.2 + r.Float64()
+		for len(p)-1 < deg {
+			rho := scale * (0.3 + 0.8*r.Float64())
+			if len(p)-1 <= deg-2 && r.IntN(2) == 0 {
+				th := math.Pi * r.Float64()
+				mul([]float64{rho * rho, -2 * rho * math.Cos(th), 1})
+			} else {
+				if r.IntN(2) == 0 {
+					rho = -rho
+				}
+				mul([]float64{-rho, 1})
+			}
+		}
+		mx := maxRootModulus(p)
+		if math.Abs(mx-1) < 1e-6 {
+			continue // too close to call in floating point
+		}
+		if got := rootsInDisc(append([]float64(nil), p...), 1, work); got != (mx < 1) {
+			t.Fatalf("degree %d: rootsInDisc = %v, max |root| = %v", deg, got, mx)
+		}
+		decisive++
+	}
+	if decisive < 1900 {
+		t.Fatalf("only %d decisive cases", decisive)
+	}
+}
+
+// maxRootModulus returns the largest modulus of the roots of the monic
+// polynomial Σ coef[k] z^k (coef[len-1] == 1) from the eigenvalues of its
+// companion matrix (the reference for rootsInDisc).
+func maxRootModulus(coef []float64) float64 {
+	d := len(coef) - 1
+	a := mat.NewDense(d, d, nil)
+	for j := 0; j < d; j++ {
+		a.Set(0, j, -coef[d-1-j])
+	}
+	for i := 1; i < d; i++ {
+		a.Set(i, i-1, 1)
+	}
+	var eig mat.Eigen
+	if !eig.Factorize(a, mat.EigenNone) {
+		return math.Inf(1)
+	}
+	mx := 0.0
+	for _, v := range eig.Values(nil) {
+		mx = math.Max(mx, cmplx.Abs(v))
+	}
+	return mx
 }
 
 // seasonalSeries returns n monthly-like observations with trend and an
@@ -271,5 +350,59 @@ func TestETSErrors(t *testing.T) {
 	ana := ETSModel{Season: SeasonAdditive}
 	if err := (&ETS{Model: &ana, Period: 24}).Fit(y[:40]); !errors.As(err, &ih) || ih.Need != 48 {
 		t.Fatalf("short seasonal: %v", err)
+	}
+}
+
+// TestETSConcentratedInitialStates checks the least-squares initial level and
+// slope of the linear models: the concentrated sum of squares equals the
+// filter's at the solved states, and no nearby shift does better.
+func TestETSConcentratedInitialStates(t *testing.T) {
+	y := seasonalSeries(120, 12, false, 5)
+	p, _ := prepare(y, 1, "ets")
+	for _, mod := range []ETSModel{{}, {Trend: TrendAdditive}, {Trend: TrendDamped},
+		{Season: SeasonAdditive}, {Trend: TrendDamped, Season: SeasonAdditive}} {
+		m := 1
+		if mod.Season != SeasonNone {
+			m = 12
+		}
+		l0, b0, s0, ok := etsInitStates(p.x, mod, m)
+		if !ok {
+			t.Fatal("init states")
+		}
+		c := etsCore{model: mod, m: m, alpha: 0.3, beta: 0.05, gamma: 0.1, phi: 0.9, l0: l0, b0: b0, s0: s0}
+		if mod.Trend == TrendNone {
+			c.beta = 0
+		}
+		if mod.Trend != TrendDamped {
+			c.phi = 1
+		}
+		if mod.Season == SeasonNone {
+			c.gamma = 0
+		}
+		ws := newETSWork(len(s0))
+		sse, dl, db, ok := c.concentrated(p.x, &ws)
+		if !ok {
+			t.Fatalf("%v: not ok", mod)
+		}
+		at := func(dl, db float64) float64 {
+			cc := c
+			cc.l0 += dl
+			cc.b0 += db
+			st := cc.newState()
+			v, _, ok := cc.filter(p.x, &st, nil)
+			if !ok {
+				t.Fatalf("%v: filter failed", mod)
+			}
+			return v
+		}
+		assertClose(t, mod.String()+" sse", sse, at(dl, db), 1e-9)
+		for _, d := range [][2]float64{{1e-3, 0}, {-1e-3, 0}, {0, 1e-4}, {0, -1e-4}} {
+			if mod.Trend == TrendNone && d[1] != 0 {
+				continue
+			}
+			if v := at(dl+d[0], db+d[1]); v < sse {
+				t.Fatalf("%v: shift %v gives %v < %v", mod, d, v, sse)
+			}
+		}
 	}
 }

@@ -21,7 +21,7 @@
 //
 //   - Naive, Drift and SeasonalNaive benchmarks with the prediction intervals
 //     of Hyndman & Athanasopoulos, Forecasting: Principles and Practice (3rd
-//     ed.), §5.5;
+//     ed.), §5.5, and the M4 competition's Naive2;
 //   - ETS, the exponential smoothing state space models of Hyndman, Koehler,
 //     Ord & Snyder (2008), with automatic model selection by AICc;
 //   - STL and MSTL decompositions (Cleveland et al. 1990; Bandara, Hyndman &
@@ -32,7 +32,12 @@
 //     fitted by Huber IRLS;
 //   - TheilSen and MannKendall trend statistics;
 //   - Backtest (rolling origin evaluation) and Auto (selection or
-//     combination of the above).
+//     combination of the above, scored on a hold-out).
+//
+// On the 414 hourly series of the M4 competition (see package benchmark and
+// "foresight bench m4") Auto reaches an OWA of about 0.48 (the seasonal naive
+// method 0.63, the best competition entries 0.41–0.45) in about 3 ms of
+// processor time per series.
 package models
 
 import (

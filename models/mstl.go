@@ -131,12 +131,36 @@ func (m MSTL) decompose(x []float64) (Decomposition, error) {
 	return Decomposition{Periods: periods, Trend: trend, Seasonal: seas, Remainder: rem, Weights: rw}, nil
 }
 
+// AdjustedModel selects the model MSTLForecaster fits to the seasonally
+// adjusted series.
+type AdjustedModel int
+
+// Models of the seasonally adjusted series.
+const (
+	// AdjustedETS is ETS with automatic selection among the non-seasonal
+	// models (the default).
+	AdjustedETS AdjustedModel = iota
+	// AdjustedDamped is the damped trend ETS(A,Ad,N).
+	AdjustedDamped
+	// AdjustedTheta is the Theta method (SES with drift, no seasonal
+	// adjustment of its own): one parameter, so the cheapest to fit.
+	AdjustedTheta
+)
+
 // MSTLForecaster forecasts by decomposition (as R's forecast::stlf/mstlf):
 // each seasonal component of MSTL is forecast by the seasonal naive method
 // (its last cycle repeated) and the seasonally adjusted series y - Σ S_i
-// (trend plus remainder) by a non-seasonal model: ETS with automatic selection
-// among the non-seasonal models (default), or the damped trend ETS(A,Ad,N)
-// when Damped is set. Forecasts are the sum of both parts.
+// (trend plus remainder) by a non-seasonal model chosen by Adjusted: ETS with
+// automatic selection among the non-seasonal models (default), the damped
+// trend ETS(A,Ad,N), or Theta. Forecasts are the sum of both parts.
+//
+// With Log the series is modelled on the log scale (Box–Cox λ = 0): y is
+// replaced by log y before decomposing, and point forecasts and interval
+// bounds are transformed back with exp, so seasonal patterns whose amplitude
+// grows with the level (multiplicative seasonality) are captured and
+// forecasts stay positive. The back-transformed point forecast is the median
+// of the forecast distribution, not its mean. Log needs strictly positive
+// data (Fit returns ErrNonPositive otherwise).
 //
 // Prediction intervals are those of the adjusted-series model shifted by the
 // seasonal forecasts (as in forecast::stlf). They ignore two effects of the
@@ -158,8 +182,13 @@ func (m MSTL) decompose(x []float64) (Decomposition, error) {
 // *InsufficientHistoryError. Seed is passed to the ETS model.
 type MSTLForecaster struct {
 	MSTL
-	// Damped selects ETS(A,Ad,N) for the adjusted series.
+	// Adjusted selects the model of the seasonally adjusted series.
+	Adjusted AdjustedModel
+	// Damped selects ETS(A,Ad,N) for the adjusted series, like Adjusted =
+	// AdjustedDamped (kept for compatibility).
 	Damped bool
+	// Log models log(y) (see above).
+	Log bool
 	// WidenSeasonal widens the intervals for the decomposition's seasonal
 	// estimation error (see above).
 	WidenSeasonal bool
@@ -168,9 +197,9 @@ type MSTLForecaster struct {
 
 	p        prepared
 	dec      Decomposition
-	adj      ETS
-	inflate  float64 // 1/(1-H)
-	extraVar float64 // σ²E in scaled units
+	adj      Forecaster // *ETS or *Theta, fitted to the adjusted series
+	inflate  float64    // 1/(1-H)
+	extraVar float64    // σ²E in scaled units
 	isFitted bool
 }
 
@@ -178,7 +207,8 @@ type MSTLForecaster struct {
 func (f *MSTLForecaster) Name() string { return "mstl" }
 
 // Decomposition returns the decomposition of the last Fit (scaled back to
-// data units, over the usable span of the input, without padding).
+// data units, or to log units with Log, over the usable span of the input,
+// without padding).
 func (f *MSTLForecaster) Decomposition() Decomposition {
 	if !f.isFitted {
 		return Decomposition{}
@@ -199,11 +229,32 @@ func (f *MSTLForecaster) Decomposition() Decomposition {
 	return d
 }
 
+func (f *MSTLForecaster) adjustedModel() AdjustedModel {
+	if f.Damped {
+		return AdjustedDamped
+	}
+	return f.Adjusted
+}
+
 // Fit decomposes y and fits the adjusted-series model.
 func (f *MSTLForecaster) Fit(y []float64) error {
 	f.isFitted = false
 	if len(f.Periods) == 0 {
 		return fmt.Errorf("mstl: %w: no periods", ErrInvalidPeriod)
+	}
+	if f.Log {
+		z := make([]float64, len(y))
+		for i, v := range y {
+			switch {
+			case !isFinite(v):
+				z[i] = math.NaN()
+			case v <= 0:
+				return fmt.Errorf("mstl: log scale: %w", ErrNonPositive)
+			default:
+				z[i] = math.Log(v)
+			}
+		}
+		y = z
 	}
 	p, err := prepare(y, 1, "mstl")
 	if err != nil {
@@ -218,20 +269,47 @@ func (f *MSTLForecaster) Fit(y []float64) error {
 	for t := range adj {
 		adj[t] = dec.Trend[t] + dec.Remainder[t]
 	}
-	e := ETS{Seed: f.Seed}
-	if f.Damped {
-		e.Model = &ETSModel{Error: ErrorAdditive, Trend: TrendDamped}
-	} else {
-		var cands []ETSModel
-		for _, c := range DefaultETSModels() {
-			if c.Season == SeasonNone {
-				cands = append(cands, c)
-			}
+	var model Forecaster
+	var s2 float64 // one-step residual variance of the adjusted model (units of adj)
+	var nparam int
+	switch f.adjustedModel() {
+	case AdjustedTheta:
+		th := &Theta{}
+		if err := th.Fit(adj); err != nil {
+			return fmt.Errorf("mstl: adjusted series: %w", err)
 		}
-		e.Candidates = cands
-	}
-	if err := e.Fit(adj); err != nil {
-		return fmt.Errorf("mstl: adjusted series: %w", err)
+		model = th
+		s2 = th.sesParams.Sigma2 * th.p.scale * th.p.scale
+	default:
+		e := &ETS{Seed: f.Seed}
+		if f.adjustedModel() == AdjustedDamped {
+			e.Model = &ETSModel{Error: ErrorAdditive, Trend: TrendDamped}
+		} else {
+			var cands []ETSModel
+			for _, c := range DefaultETSModels() {
+				if c.Season == SeasonNone {
+					cands = append(cands, c)
+				}
+			}
+			e.Candidates = cands
+		}
+		if err := e.Fit(adj); err != nil {
+			return fmt.Errorf("mstl: adjusted series: %w", err)
+		}
+		model = e
+		r, _ := e.Result()
+		// r.Fitted is in the units of adj (ETS undoes its own scaling)
+		var ss float64
+		for t, v := range adj {
+			d := v - r.Fitted[t]
+			ss += d * d
+		}
+		nparam = r.NParam
+		df := n - (nparam - 1)
+		if df < 1 {
+			df = n
+		}
+		s2 = ss / float64(df)
 	}
 	f.inflate, f.extraVar = 1, 0
 	if f.WidenSeasonal {
@@ -243,22 +321,10 @@ func (f *MSTLForecaster) Fit(y []float64) error {
 			E += ev
 		}
 		H = math.Min(H, 0.9)
-		r, _ := e.Result()
-		// r.Fitted is in the units of adj (ETS undoes its own scaling)
-		var ss float64
-		for t, v := range adj {
-			d := v - r.Fitted[t]
-			ss += d * d
-		}
-		df := n - (r.NParam - 1)
-		if df < 1 {
-			df = n
-		}
-		s2 := ss / float64(df)
 		f.inflate = 1 / (1 - H)
 		f.extraVar = s2 * f.inflate * E
 	}
-	f.p, f.dec, f.adj = p, dec, e
+	f.p, f.dec, f.adj = p, dec, model
 	f.isFitted = true
 	return nil
 }
@@ -310,22 +376,45 @@ func (f *MSTLForecaster) Forecast(h int, levels []float64) (Forecast, error) {
 	params := copyParams(base.Params)
 	// The adjusted-series parameters are in the internal units of p.x.
 	sc := f.p.scale
-	for _, k := range []string{"l0", "b0"} {
+	for _, k := range []string{"l0", "b0", "drift"} {
 		if v, ok := params[k]; ok {
 			params[k] = v * sc
 		}
 	}
-	if r, ok := f.adj.Result(); ok && r.Model.Error == ErrorAdditive {
+	additive := true
+	if e, ok := f.adj.(*ETS); ok {
+		if r, ok := e.Result(); ok && r.Model.Error != ErrorAdditive {
+			additive = false
+		}
+	}
+	if _, ok := params["sigma2"]; ok && additive {
 		params["sigma2"] *= sc * sc
 	}
 	delete(params, "aicc")
 	for i, per := range f.dec.Periods {
 		params[fmt.Sprintf("period%d", i+1)] = float64(per)
 	}
-	out := Forecast{Mean: mean, Intervals: base.Intervals, Model: "mstl+" + base.Model, Params: params}
+	name := "mstl+" + base.Model
+	if f.Log {
+		name = "mstl(log)+" + base.Model
+	}
+	out := Forecast{Mean: mean, Intervals: base.Intervals, Model: name, Params: params}
 	// base is in the units of p.x (ETS undid its own scaling); undo ours.
 	out.unscale(f.p.scale, f.p.trail)
+	if f.Log {
+		expAll(out.Mean)
+		for _, iv := range out.Intervals {
+			expAll(iv.Lo)
+			expAll(iv.Hi)
+		}
+	}
 	return out, nil
+}
+
+func expAll(v []float64) {
+	for i, x := range v {
+		v[i] = math.Exp(x)
+	}
 }
 
 // subseriesInfluence returns, for the degree-0 cycle-subseries LOESS smoother

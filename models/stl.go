@@ -228,6 +228,7 @@ func (s STL) run(x []float64) (season, trend, rw []float64) {
 type stlWork struct {
 	w              [5][]float64 // each n+2np
 	s1, s2, s3, s4 []float64    // cycle-subseries work, n/np+3
+	kern           []float64    // interior LOESS kernel (see stlESS)
 }
 
 func newSTLWork(n, np int) *stlWork {
@@ -253,14 +254,14 @@ func stlStep(y []float64, p stlParams, userw bool, rw, season, trend []float64, 
 		}
 		stlSS(w1[:n], p.np, p.ns, p.isdeg, p.nsjump, userw, rw, w2, ws)
 		stlFTS(w2[:n+2*p.np], p.np, w3, w1)
-		stlESS(w3[:n], p.nl, p.ildeg, p.nljump, false, nil, w1[:n], w4)
+		stlESS(w3[:n], p.nl, p.ildeg, p.nljump, false, nil, w1[:n], w4, ws)
 		for i := 0; i < n; i++ {
 			season[i] = w2[p.np+i] - w1[i]
 		}
 		for i := 0; i < n; i++ {
 			w1[i] = y[i] - season[i]
 		}
-		stlESS(w1[:n], p.nt, p.itdeg, p.ntjump, userw, rw, trend, w3)
+		stlESS(w1[:n], p.nt, p.itdeg, p.ntjump, userw, rw, trend, w3, ws)
 	}
 }
 
@@ -317,7 +318,7 @@ func stlSS(y []float64, np, ns, isdeg, nsjump int, userw bool, rw, season []floa
 				work3[i-1] = rw[(i-1)*np+j-1]
 			}
 		}
-		stlESS(work1[:k], ns, isdeg, nsjump, userw, work3, work2[1:k+1], work4)
+		stlESS(work1[:k], ns, isdeg, nsjump, userw, work3, work2[1:k+1], work4, ws)
 		nright := min(ns, k)
 		if v, ok := stlEst(work1[:k], ns, isdeg, 0, 1, nright, work4, userw, work3); ok {
 			work2[0] = v
@@ -367,7 +368,14 @@ func stlMA(x []float64, length int, ave []float64) {
 // stlESS is the LOESS smoother (stless): ys[i] is the fit at position i+1 of
 // y with span length and degree ideg, evaluated every njump points and
 // linearly interpolated. res is scratch of length len(y).
-func stlESS(y []float64, length, ideg, njump int, userw bool, rw, ys, res []float64) {
+//
+// Without robustness weights, every point whose window lies inside the
+// series (nleft = i-h, nright = i+h) has the same normalised tricube weights,
+// and for them the locally linear fit reduces to the weighted mean (the
+// weights are symmetric about the point, so the slope term vanishes). Those
+// fits use one kernel computed once per call, which is several times cheaper
+// than stlEst; they agree with it to rounding (about 1e-13 relative).
+func stlESS(y []float64, length, ideg, njump int, userw bool, rw, ys, res []float64, ws *stlWork) {
 	n := len(y)
 	if n < 2 {
 		ys[0] = y[0]
@@ -375,7 +383,20 @@ func stlESS(y []float64, length, ideg, njump int, userw bool, rw, ys, res []floa
 	}
 	newnj := min(njump, n-1)
 	var nleft, nright int
+	var kern []float64
+	nsh := (length + 1) / 2
+	if !userw && length < n && length%2 == 1 {
+		kern = ws.kernel(length, n)
+	}
 	set := func(i int) {
+		if kern != nil && nleft == i-nsh+1 && nright == i+nsh-1 {
+			var v float64
+			for k, w := range kern {
+				v += w * y[nleft-1+k]
+			}
+			ys[i-1] = v
+			return
+		}
 		if v, ok := stlEst(y, length, ideg, float64(i), nleft, nright, res, userw, rw); ok {
 			ys[i-1] = v
 		} else {
@@ -430,6 +451,37 @@ func stlESS(y []float64, length, ideg, njump int, userw bool, rw, ys, res []floa
 			}
 		}
 	}
+}
+
+// kernel returns the normalised tricube weights stlEst uses at a point whose
+// window of odd length reaches length/2 points to either side, for a series
+// of n > length points.
+func (ws *stlWork) kernel(length, n int) []float64 {
+	if cap(ws.kern) < length {
+		ws.kern = make([]float64, length)
+	}
+	k := ws.kern[:length]
+	h := float64(length / 2)
+	h9, h1 := f999*h, f001*h
+	var a float64
+	for j := range k {
+		r := math.Abs(float64(j) - h)
+		k[j] = 0
+		if r <= h9 {
+			if r <= h1 {
+				k[j] = 1
+			} else {
+				q := r / h
+				q = 1 - q*q*q
+				k[j] = q * q * q
+			}
+			a += k[j]
+		}
+	}
+	for j := range k {
+		k[j] /= a
+	}
+	return k
 }
 
 // stlEst computes one LOESS fit at position xs (1-based) from the points

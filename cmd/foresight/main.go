@@ -26,6 +26,7 @@ Usage:
   foresight serve   [-config FILE]            run the server (REST API, /api/v2/write, /metrics)
   foresight ingest  [-config FILE] FILE...    write line protocol or CSV files into the store
   foresight forecast -in FILE.csv -horizon H  forecast series from a CSV file
+  foresight predict disk|memleak|monthend -in FILE.csv   risk predictions from a file
   foresight detect  -in FILE.csv              causal anomaly scores per point
   foresight bench   m4 -data DIR              the M4 Hourly accuracy and speed benchmark
   foresight demo    -out DIR [flags]          generate the demo fleet (line protocol, CSV, ground truth)
@@ -79,6 +80,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdBench(ctx, args[1:], stdout, stderr)
 	case "detect":
 		return cmdDetect(ctx, args[1:], stdout, stderr)
+	case "predict":
+		return cmdPredict(ctx, args[1:], stdout, stderr)
 	case "config":
 		if len(args) == 2 && args[1] == "example" {
 			_, err := stdout.Write(config.Example())

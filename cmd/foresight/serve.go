@@ -15,6 +15,7 @@ import (
 	"github.com/seed-f1b503aa/foresight/api"
 	"github.com/seed-f1b503aa/foresight/config"
 	"github.com/seed-f1b503aa/foresight/engine"
+	"github.com/seed-f1b503aa/foresight/engine/fleet"
 )
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -40,7 +41,19 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}()
 
 	var preload atomic.Pointer[string]
+	var preds *predictionLoop
+	var predsFn func() (fleet.Snapshot, error)
+	if cfg.Predictions.Interval > 0 {
+		preds = &predictionLoop{
+			runner:   &fleet.Runner{Store: store, Rules: cfg.Predictors, Logger: log},
+			interval: cfg.Predictions.Interval.D(),
+			timeout:  max(cfg.Predictions.Timeout.D(), time.Minute),
+			log:      log,
+		}
+		predsFn = preds.snapshot
+	}
 	srv := api.New(api.Options{
+		Predictions:    predsFn,
 		Store:          store,
 		Logger:         log,
 		MaxBodyBytes:   cfg.Server.MaxBodyBytes,
@@ -85,6 +98,13 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		close(preloadDone)
 	}
 
+	predsDone := make(chan struct{})
+	go func() {
+		defer close(predsDone)
+		if preds != nil {
+			preds.run(bg, preloadDone)
+		}
+	}()
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {
@@ -98,6 +118,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer cancel()
 	err = hs.Shutdown(sctx)
 	<-preloadDone
+	<-predsDone
 	return err
 }
 
