@@ -161,7 +161,7 @@ func parseUnixSeconds(s string) (time.Time, error) {
 	if intPart != "" {
 		v, err := strconv.ParseInt(intPart, 10, 64)
 		if err != nil || v > maxUnixSeconds {
-			return time.Time{}, fmt.Errorf("Unix timestamp %q is out of range for seconds (milliseconds? give seconds)", s)
+			return time.Time{}, fmt.Errorf("timestamp %q is out of range for Unix seconds (milliseconds? give seconds)", s)
 		}
 		sec = v
 	}
@@ -270,7 +270,6 @@ func (r *rows) peek() ([]string, int, error) {
 var (
 	timeColumnNames   = []string{"timestamp", "time", "ts", "date", "datetime", "_time"}
 	seriesColumnNames = []string{"series", "series_id", "id", "name", "key", "metric"}
-	valueColumnNames  = []string{"value", "_value", "y", "v"}
 )
 
 func indexOfName(header []string, names []string) int {
