@@ -1221,82 +1221,50 @@ func (c *etsCore) concentrated(x []float64, ws *etsWork) (sse, dl, db float64, o
 		for i := range sl {
 			sl[i], sb[i] = 0, 0
 		}
-		// The responses usually die out after a few cycles; once they
-		// have been negligible for a whole cycle (and the slope responses,
-		// which would revive them, too), the rest of the series only adds
-		// to see and the cheaper plain recursion finishes the pass.
-		const eps = 1e-9
-		t := 0
-		for t < len(x) {
-			end := min(t+m, len(x))
-			var amax float64
-			j := t % m
-			if !hasB {
-				for _, y := range x[t:end] {
-					so := s[j]
-					e := y - l - so
-					al := Ll + sl[j]
-					see += e * e
-					saa += al * al
-					sae += al * e
-					l += alpha * e
-					s[j] = so + gamma*e
-					Ll -= alpha * al
-					sl[j] -= gamma * al
-					amax = math.Max(amax, math.Abs(al))
-					if j++; j == m {
-						j = 0
-					}
-				}
-			} else {
-				for _, y := range x[t:end] {
-					q := l + phi*b
-					so := s[j]
-					e := y - q - so
-					ql := Ll + phi*Bl
-					al := ql + sl[j]
-					qb := Lb + phi*Bb
-					ab := qb + sb[j]
-					see += e * e
-					saa += al * al
-					sae += al * e
-					sac += al * ab
-					scc += ab * ab
-					sce += ab * e
-					l = q + alpha*e
-					b = phi*b + beta*e
-					s[j] = so + gamma*e
-					Ll = ql - alpha*al
-					Bl = phi*Bl - beta*al
-					sl[j] -= gamma * al
-					Lb = qb - alpha*ab
-					Bb = phi*Bb - beta*ab
-					sb[j] -= gamma * ab
-					amax = math.Max(amax, math.Max(math.Abs(al), math.Abs(ab)))
-					if j++; j == m {
-						j = 0
-					}
-				}
-				amax = math.Max(amax, math.Max(math.Abs(Bl), math.Abs(Bb)))
-			}
-			t = end
-			if amax < eps {
-				break
-			}
-		}
-		if t < len(x) {
-			j := t % m
-			for _, y := range x[t:] {
-				q := l + phi*b
+		j := 0
+		if !hasB {
+			for _, y := range x {
 				so := s[j]
-				e := y - q - so
+				e := y - l - so
+				al := Ll + sl[j]
 				see += e * e
-				l = q + alpha*e
-				b = phi*b + beta*e
+				saa += al * al
+				sae += al * e
+				l += alpha * e
 				s[j] = so + gamma*e
+				Ll -= alpha * al
+				sl[j] -= gamma * al
 				if j++; j == m {
 					j = 0
 				}
+			}
+			break
+		}
+		for _, y := range x {
+			q := l + phi*b
+			so := s[j]
+			e := y - q - so
+			ql := Ll + phi*Bl
+			al := ql + sl[j]
+			qb := Lb + phi*Bb
+			ab := qb + sb[j]
+			see += e * e
+			saa += al * al
+			sae += al * e
+			sac += al * ab
+			scc += ab * ab
+			sce += ab * e
+			l = q + alpha*e
+			b = phi*b + beta*e
+			s[j] = so + gamma*e
+			Ll = ql - alpha*al
+			Bl = phi*Bl - beta*al
+			sl[j] -= gamma * al
+			Lb = qb - alpha*ab
+			Bb = phi*Bb - beta*ab
+			sb[j] -= gamma * ab
+			if j++; j == m {
+				j = 0
 			}
 		}
 	}

@@ -332,6 +332,10 @@ func scaleSkip(v []float64, s float64, skip int) []float64 {
 	return v
 }
 
+// Median returns the median of v (NaN for empty v, the mean of the two
+// middle values for even lengths). v is reordered. O(n log n).
+func Median(v []float64) float64 { return median(v) }
+
 // median returns the median of v (NaN for empty v). v is reordered.
 func median(v []float64) float64 {
 	n := len(v)

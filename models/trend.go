@@ -157,6 +157,10 @@ func midOrder(s []float64, k1, k2 int) float64 {
 	return (a + b) / 2
 }
 
+// SelectKth partially sorts s so that s[k] is the k-th smallest value
+// (0-based) and returns it; see selectKth. It panics when k is out of range.
+func SelectKth(s []float64, k int) float64 { return selectKth(s, k) }
+
 // selectKth partially sorts s so that s[k] is the k-th smallest value (0-based)
 // with no larger value before it and no smaller after it, and returns s[k].
 // Median-of-three quickselect with a fallback to sorting after too many

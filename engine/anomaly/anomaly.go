@@ -50,6 +50,7 @@ import (
 	"gonum.org/v1/gonum/stat/distuv"
 
 	"github.com/seed-f1b503aa/foresight/engine"
+	"github.com/seed-f1b503aa/foresight/models"
 )
 
 // Defaults of Options.
@@ -340,7 +341,7 @@ func (d *Detector) seasonal(s int) float64 {
 // median is the median of v computed in the detector's scratch space.
 func (d *Detector) median(v []float64) float64 {
 	d.tmp = append(d.tmp[:0], v...)
-	return median(d.tmp)
+	return models.Median(d.tmp)
 }
 
 // learnScale updates the global and slot variances with the clipped
@@ -415,7 +416,7 @@ func (d *Detector) initialise() {
 			vals = append(vals, v)
 		}
 	}
-	lvl := median(append([]float64(nil), vals...))
+	lvl := models.Median(append([]float64(nil), vals...))
 	P := max(d.o.Season, 1)
 	seas := make([]float64, P)
 	if d.o.Season > 0 {
@@ -428,7 +429,7 @@ func (d *Detector) initialise() {
 			}
 			seas[s] = math.NaN()
 			if len(col) > 0 {
-				seas[s] = median(col)
+				seas[s] = models.Median(col)
 			}
 		}
 		fillCircular(seas)
@@ -469,7 +470,7 @@ func (d *Detector) initialise() {
 		}
 	}
 	if len(recent) > 0 {
-		d.level = median(recent)
+		d.level = models.Median(recent)
 	} else {
 		d.level = lvl
 	}
@@ -538,30 +539,17 @@ func ScoreSamples(samples []engine.Sample, step time.Duration, o Options) (engin
 	return grid, pts, err
 }
 
-// median returns the median of v (NaN for none); v is reordered.
-func median(v []float64) float64 {
-	n := len(v)
-	if n == 0 {
-		return math.NaN()
-	}
-	sort.Float64s(v)
-	if n%2 == 1 {
-		return v[n/2]
-	}
-	return (v[n/2-1] + v[n/2]) / 2
-}
-
-// mad returns median|v − median(v)| (0 for none).
+// mad returns median|v − models.Median(v)| (0 for none).
 func mad(v []float64) float64 {
 	if len(v) == 0 {
 		return 0
 	}
-	m := median(append([]float64(nil), v...))
+	m := models.Median(append([]float64(nil), v...))
 	dev := make([]float64, len(v))
 	for i, x := range v {
 		dev[i] = math.Abs(x - m)
 	}
-	return median(dev)
+	return models.Median(dev)
 }
 
 // fillCircular replaces NaN entries by the nearest finite one on a circle;

@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"strings"
 	"time"
+
+	"github.com/seed-f1b503aa/foresight/models"
 )
 
 // DiskStatus is the verdict of PredictDisk.
@@ -1100,8 +1102,8 @@ func (d *diskRun) periodic(shifts []levelShift, bs []bucket, days []window, cycl
 	N := len(slopes)
 	g := medianOf(slopes)
 	c := z95 * math.Sqrt(varS)
-	lo := kthSmallest(slopes, min(max(int(math.Floor((float64(N)-c)/2)), 0), N-1))
-	hi := kthSmallest(slopes, min(max(int(math.Ceil((float64(N)+c)/2)), 0), N-1))
+	lo := models.SelectKth(slopes, min(max(int(math.Floor((float64(N)-c)/2)), 0), N-1))
+	hi := models.SelectKth(slopes, min(max(int(math.Ceil((float64(N)+c)/2)), 0), N-1))
 	zc := zNum / math.Sqrt(zDen)
 	pc := math.Erfc(math.Abs(zc) / math.Sqrt2)
 	// the level now: the current segment on the pooled rate, or the

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/seed-f1b503aa/foresight/models"
 )
 
 // MemVerdict is the verdict of PredictMemLeak.
@@ -944,8 +946,8 @@ func (m *memRun) pooledSlope() (senResult, bool) {
 	c := z95 * math.Sqrt(varS)
 	m1 := min(max(int(math.Floor((float64(N)-c)/2)), 0), N-1)
 	m2 := min(max(int(math.Ceil((float64(N)+c)/2)), 0), N-1)
-	r.Lo = math.Min(kthSmallest(slopes, m1), r.Slope)
-	r.Hi = math.Max(kthSmallest(slopes, m2), r.Slope)
+	r.Lo = math.Min(models.SelectKth(slopes, m1), r.Slope)
+	r.Hi = math.Max(models.SelectKth(slopes, m2), r.Slope)
 	return r, true
 }
 

@@ -462,7 +462,7 @@ func meFit(h *meHistory, all []*meClose, targetMonth int, o MonthEndOptions) *me
 	for i, c := range cs {
 		amps[i] = c.amp
 	}
-	if m.shape == nil || meMedian(amps) <= 0 {
+	if m.shape == nil || models.Median(amps) <= 0 {
 		m.shape = make([][]float64, m.K)
 		for k := range m.shape {
 			m.shape[k] = make([]float64, m.P)
@@ -503,7 +503,7 @@ func meShape(cs []*meClose, scale func(*meClose) float64, K, P int) [][]float64 
 					col = append(col, v)
 				}
 			}
-			s[k][j] = meMedian(col)
+			s[k][j] = models.Median(col)
 		}
 		meFillNaN(s[k])
 		if P >= 48 {
@@ -567,13 +567,13 @@ func (m *meModel) fitLevels(cs []*meClose, o MonthEndOptions) {
 	m.fq, m.fy = o.QuarterPrior, o.QuarterPrior*o.YearPrior
 	levelAt := func(xi float64) float64 { return m.level0 + m.slope*xi }
 	if len(regular) > 0 {
-		m.level0 = meMedian(regular)
+		m.level0 = models.Median(regular)
 	} else {
 		d := make([]float64, n)
 		for i, c := range cs {
 			d[i] = a[i] / m.factor(c.kind)
 		}
-		m.level0 = meMedian(d)
+		m.level0 = models.Median(d)
 	}
 	learned := 0
 	if nq > 0 {
@@ -600,7 +600,7 @@ func (m *meModel) fitLevels(cs []*meClose, o MonthEndOptions) {
 			}
 		}
 		if !m.trend {
-			m.slope, m.level0 = 0, meMedian(d)
+			m.slope, m.level0 = 0, models.Median(d)
 		}
 	}
 	// Dispersion: relative residuals, with degrees of freedom net of the
@@ -669,11 +669,11 @@ func (m *meModel) learnFactors(cs []*meClose, levelAt func(float64) float64, o M
 	}
 	m.fq, m.fqSrc = o.QuarterPrior, fmt.Sprintf("prior (no quarter-end close in the history): ×%.2g of a regular close, ±%.0f%%", o.QuarterPrior, 100*o.PriorSpread)
 	if len(q) > 0 {
-		m.fq, m.fqSrc = meMedian(q), "learned from "+strings.Join(qm, ", ")
+		m.fq, m.fqSrc = models.Median(q), "learned from "+strings.Join(qm, ", ")
 	}
 	m.fy, m.fySrc = m.fq*o.YearPrior, fmt.Sprintf("prior (no year-end close in the history): ×%.2g of a quarter-end close, ±%.0f%%", o.YearPrior, 100*o.PriorSpread)
 	if len(y) > 0 {
-		m.fy, m.fySrc = meMedian(y), "learned from "+strings.Join(ym, ", ")
+		m.fy, m.fySrc = models.Median(y), "learned from "+strings.Join(ym, ", ")
 	}
 }
 

@@ -2,9 +2,9 @@ package risk
 
 import (
 	"math"
-	"sort"
 	"time"
 
+	"github.com/seed-f1b503aa/foresight/models"
 	"gonum.org/v1/gonum/stat/distuv"
 )
 
@@ -37,24 +37,11 @@ func meExceedProb(q MonthEndQuantiles, thr float64) float64 {
 	return 0.5 * math.Erfc(z/math.Sqrt2)
 }
 
-// meMedian returns the median of v (NaN for none); v is reordered.
-func meMedian(v []float64) float64 {
-	n := len(v)
-	if n == 0 {
-		return math.NaN()
-	}
-	sort.Float64s(v)
-	if n%2 == 1 {
-		return v[n/2]
-	}
-	return (v[n/2-1] + v[n/2]) / 2
-}
-
 // meMedianMAD returns the median of v and the normal-consistent median
 // absolute deviation 1.4826×median|v−median| (NaN, NaN for none); v is
 // reordered.
 func meMedianMAD(v []float64) (float64, float64) {
-	med := meMedian(v)
+	med := models.Median(v)
 	if math.IsNaN(med) {
 		return med, med
 	}
@@ -62,7 +49,7 @@ func meMedianMAD(v []float64) (float64, float64) {
 	for i, x := range v {
 		dev[i] = math.Abs(x - med)
 	}
-	return med, 1.4826 * meMedian(dev)
+	return med, 1.4826 * models.Median(dev)
 }
 
 // meHampel replaces isolated outliers in y in place: a finite value more

@@ -41,9 +41,9 @@ func medianInPlace(v []float64) float64 {
 		return math.NaN()
 	}
 	if n%2 == 1 {
-		return kthSmallest(v, n/2)
+		return models.SelectKth(v, n/2)
 	}
-	a := kthSmallest(v, n/2-1)
+	a := models.SelectKth(v, n/2-1)
 	b := math.Inf(1)
 	for _, x := range v[n/2:] {
 		if x < b {
@@ -79,53 +79,6 @@ func quantileSorted(s []float64, p float64) float64 {
 		return s[n-1]
 	}
 	return s[lo] + (h-float64(lo))*(s[lo+1]-s[lo])
-}
-
-// kthSmallest partially orders s so that s[k] is its k-th smallest element
-// (0-based) and returns it. Quickselect with median-of-three pivots and a
-// sorting fallback; expected O(len(s)).
-func kthSmallest(s []float64, k int) float64 {
-	lo, hi := 0, len(s)-1
-	for rounds := 0; lo < hi; rounds++ {
-		if rounds > 64 {
-			sort.Float64s(s[lo : hi+1])
-			return s[k]
-		}
-		mid := lo + (hi-lo)/2
-		if s[mid] < s[lo] {
-			s[mid], s[lo] = s[lo], s[mid]
-		}
-		if s[hi] < s[lo] {
-			s[hi], s[lo] = s[lo], s[hi]
-		}
-		if s[hi] < s[mid] {
-			s[hi], s[mid] = s[mid], s[hi]
-		}
-		pivot := s[mid]
-		i, j := lo, hi
-		for i <= j {
-			for s[i] < pivot {
-				i++
-			}
-			for s[j] > pivot {
-				j--
-			}
-			if i <= j {
-				s[i], s[j] = s[j], s[i]
-				i++
-				j--
-			}
-		}
-		switch {
-		case k <= j:
-			hi = j
-		case k >= i:
-			lo = i
-		default:
-			return s[k]
-		}
-	}
-	return s[k]
 }
 
 // madScale is the normal-consistent median absolute deviation
@@ -228,8 +181,8 @@ func senFit(x, y []float64, z, inflate float64) (senResult, bool) {
 	m2 := int(math.Ceil((float64(N) + c) / 2))
 	m1 = min(max(m1, 0), N-1)
 	m2 = min(max(m2, 0), N-1)
-	r.Lo = kthSmallest(slopes, m1)
-	r.Hi = kthSmallest(slopes, m2)
+	r.Lo = models.SelectKth(slopes, m1)
+	r.Hi = models.SelectKth(slopes, m2)
 	if r.Lo > r.Slope {
 		r.Lo = r.Slope
 	}
