@@ -7,7 +7,6 @@ import (
 	"runtime"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/seed-f1b503aa/foresight/datasets"
@@ -316,29 +315,12 @@ func ScenariosDisk(ctx context.Context, opts DiskScenarioOptions) (*DiskScenario
 	begin := time.Now()
 	results := make([][]DiskCase, len(o.Seeds))
 	errs := make([]error, len(o.Seeds))
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for w := 0; w < min(o.Workers, len(o.Seeds)); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				results[i], errs[i] = runDiskFleet(ctx, o.Seeds[i], o)
-				if o.Progress != nil && errs[i] == nil {
-					o.Progress(fmt.Sprintf("disk scenarios: seed %d: %d cases", o.Seeds[i], len(results[i])))
-				}
-			}
-		}()
-	}
-	for i := range o.Seeds {
-		if ctx.Err() != nil {
-			break
+	if err := forEach(ctx, len(o.Seeds), o.Workers, func(i int) {
+		results[i], errs[i] = runDiskFleet(ctx, o.Seeds[i], o)
+		if o.Progress != nil && errs[i] == nil {
+			o.Progress(fmt.Sprintf("disk scenarios: seed %d: %d cases", o.Seeds[i], len(results[i])))
 		}
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
+	}); err != nil {
 		return nil, err
 	}
 	rep := &DiskScenarioReport{Options: o}

@@ -7,7 +7,6 @@ import (
 	"runtime"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/seed-f1b503aa/foresight/datasets"
@@ -181,29 +180,12 @@ func ScenariosMemLeak(ctx context.Context, opts MemLeakScenarioOptions) (*MemLea
 	cases := make([][]MemLeakCase, len(o.Seeds))
 	dets := make([][]MemLeakDetection, len(o.Seeds))
 	errs := make([]error, len(o.Seeds))
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for w := 0; w < min(o.Workers, len(o.Seeds)); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				cases[i], dets[i], errs[i] = runMemLeakFleet(ctx, o.Seeds[i], o)
-				if o.Progress != nil && errs[i] == nil {
-					o.Progress(fmt.Sprintf("memory-leak scenarios: seed %d: %d cases", o.Seeds[i], len(cases[i])))
-				}
-			}
-		}()
-	}
-	for i := range o.Seeds {
-		if ctx.Err() != nil {
-			break
+	if err := forEach(ctx, len(o.Seeds), o.Workers, func(i int) {
+		cases[i], dets[i], errs[i] = runMemLeakFleet(ctx, o.Seeds[i], o)
+		if o.Progress != nil && errs[i] == nil {
+			o.Progress(fmt.Sprintf("memory-leak scenarios: seed %d: %d cases", o.Seeds[i], len(cases[i])))
 		}
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
+	}); err != nil {
 		return nil, err
 	}
 	rep := &MemLeakScenarioReport{Options: o}

@@ -7,7 +7,6 @@ import (
 	"runtime"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/seed-f1b503aa/foresight/calendar"
@@ -242,30 +241,13 @@ func ScenariosMonthEnd(ctx context.Context, opts MonthEndScenarioOptions) (*Mont
 	}
 	results := make([][]MonthEndScenarioCase, len(jobs))
 	errs := make([]error, len(jobs))
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for w := 0; w < min(o.Workers, len(jobs)); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				results[i], errs[i] = runMonthEndJob(ctx, jobs[i], o)
-				if o.Progress != nil && errs[i] == nil {
-					j := jobs[i]
-					o.Progress(fmt.Sprintf("seed %d, %s, %s, %.0f days ahead: %d series", j.seed, j.group.Name, j.month, j.lead, len(results[i])))
-				}
-			}
-		}()
-	}
-	for i := range jobs {
-		if ctx.Err() != nil {
-			break
+	if err := forEach(ctx, len(jobs), o.Workers, func(i int) {
+		results[i], errs[i] = runMonthEndJob(ctx, jobs[i], o)
+		if o.Progress != nil && errs[i] == nil {
+			j := jobs[i]
+			o.Progress(fmt.Sprintf("seed %d, %s, %s, %.0f days ahead: %d series", j.seed, j.group.Name, j.month, j.lead, len(results[i])))
 		}
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
+	}); err != nil {
 		return nil, err
 	}
 	rep := &MonthEndScenarioReport{Options: o}
