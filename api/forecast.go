@@ -101,6 +101,7 @@ func (s *Server) postForecast(c *gin.Context) {
 		abortProblem(c, http.StatusBadRequest, err.Error(), nil)
 		return
 	}
+	spec.Calendar = s.opts.Calendar
 	if len(req.Series) == 0 || len(req.Series) > maxForecastSeries {
 		abortProblem(c, http.StatusBadRequest, fmt.Sprintf("series: give 1 to %d series (got %d)", maxForecastSeries, len(req.Series)), nil)
 		return
@@ -251,6 +252,7 @@ func (s *Server) seriesForecast(c *gin.Context) {
 		abortProblem(c, http.StatusBadRequest, err.Error(), nil)
 		return
 	}
+	spec.Calendar = s.opts.Calendar
 	history, ok := parseRelative(c.DefaultQuery("history", "28d"))
 	if !ok || history <= 0 {
 		abortProblem(c, http.StatusBadRequest, "history: use a duration such as 28d or 72h", nil)

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/seed-f1b503aa/foresight/calendar"
 	"github.com/seed-f1b503aa/foresight/engine"
 	"github.com/seed-f1b503aa/foresight/engine/fleet"
 )
@@ -39,6 +40,9 @@ type Options struct {
 	Predictions func() (fleet.Snapshot, error)
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Calendar is the business calendar the regression model uses for
+	// calendar regressors; nil means the built-in default.
+	Calendar *calendar.Calendar
 }
 
 // Server holds the router and what the handlers share.
@@ -64,6 +68,9 @@ func New(opts Options) *Server {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.Calendar == nil {
+		opts.Calendar = calendar.DefaultCalendar()
 	}
 	reg := opts.Registry
 	if reg == nil {

@@ -347,3 +347,42 @@ func TestDayNumberAndMonthIndex(t *testing.T) {
 		t.Errorf("month index difference %d", got)
 	}
 }
+
+func TestRegressors(t *testing.T) {
+	c := DefaultCalendar()
+	loc := c.Location()
+	times := []time.Time{
+		time.Date(2026, 9, 30, 17, 0, 0, 0, loc), // last business day of a quarter-end month, afternoon
+		time.Date(2026, 9, 29, 9, 0, 0, 0, loc),  // one business day before, morning
+		time.Date(2026, 10, 1, 12, 0, 0, 0, loc), // National Day holiday
+		time.Date(2026, 10, 14, 10, 0, 0, 0, loc),
+	}
+	cols, names := c.Regressors(times, 3)
+	get := func(name string) []float64 {
+		for i, n := range names {
+			if n == name {
+				return cols[i]
+			}
+		}
+		t.Fatalf("no column %s in %v", name, names)
+		return nil
+	}
+	want := map[string][]float64{
+		"business_day":    {1, 1, 0, 1},
+		"holiday":         {0, 0, 1, 0},
+		"close_day_0":     {1, 0, 0, 0},
+		"close_day_1":     {0, 1, 0, 0},
+		"close_day_2":     {0, 0, 0, 0},
+		"close_afternoon": {1, 0, 0, 0},
+		"quarter_close":   {1, 1, 0, 0},
+		"year_close":      {0, 0, 0, 0},
+	}
+	for name, w := range want {
+		g := get(name)
+		for i := range w {
+			if g[i] != w[i] {
+				t.Errorf("%s[%d] = %v, want %v", name, i, g[i], w[i])
+			}
+		}
+	}
+}

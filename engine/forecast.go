@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/seed-f1b503aa/foresight/calendar"
 	"github.com/seed-f1b503aa/foresight/models"
 )
 
@@ -44,6 +45,12 @@ type ForecastSpec struct {
 	Levels []float64
 	// Seed makes simulated intervals reproducible.
 	Seed uint64
+	// Calendar, when set, gives the regression model business-calendar
+	// regressors (business day, holiday, month-end close days, quarter and
+	// year end; see calendar.Regressors) for grids of a day or finer.
+	Calendar *calendar.Calendar
+	// CloseDays is the number of close days for those regressors (default 3).
+	CloseDays int
 }
 
 // Validate checks the spec without data.
@@ -196,7 +203,8 @@ func ForecastSamples(name string, samples []Sample, spec ForecastSpec) (Forecast
 	if err != nil {
 		return ForecastResult{}, fmt.Errorf("%w: %s: %v", ErrBadRequest, name, err)
 	}
-	return ForecastGrid(name, grid, values, ForecastSpec{Horizon: spec.Horizon, Step: step, Periods: spec.Periods, Model: spec.Model, Levels: spec.Levels, Seed: spec.Seed})
+	spec.Step = step
+	return ForecastGrid(name, grid, values, spec)
 }
 
 // ForecastGrid forecasts values on a regular grid (NaN = missing).
@@ -220,6 +228,17 @@ func ForecastGrid(name string, grid Grid, values []float64, spec ForecastSpec) (
 		model = models.ModelAuto
 	}
 	f, err := models.New(model, values, spec.Periods, spec.Seed)
+	if r, ok := f.(*models.Regression); ok && err == nil && spec.Calendar != nil && grid.Step <= 24*time.Hour {
+		times := make([]time.Time, len(values)+spec.Horizon)
+		for i := range times {
+			times[i] = grid.At(i)
+		}
+		closeDays := spec.CloseDays
+		if closeDays <= 0 {
+			closeDays = 3
+		}
+		r.Regressors, _ = spec.Calendar.Regressors(times, closeDays)
+	}
 	if err == nil {
 		var fc models.Forecast
 		fc, err = models.FitForecast(f, values, models.Options{Horizon: spec.Horizon, Periods: spec.Periods, Levels: spec.levels(), Seed: spec.Seed})

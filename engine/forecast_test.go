@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seed-f1b503aa/foresight/calendar"
 	"github.com/seed-f1b503aa/foresight/models"
 )
 
@@ -109,5 +110,50 @@ func TestForecastManyOrderAndCancel(t *testing.T) {
 		if !errors.Is(o.Err, context.Canceled) && !errors.Is(o.Err, models.ErrInsufficientHistory) {
 			t.Fatalf("cancelled: %v", o.Err)
 		}
+	}
+}
+
+// TestRegressionLearnsMonthEndFromCalendar: hourly load with a close-day
+// afternoon uplift; with the calendar regressors the regression forecast
+// of the next close is far closer than without them.
+func TestRegressionLearnsMonthEndFromCalendar(t *testing.T) {
+	cal := calendar.DefaultCalendar()
+	loc := cal.Location()
+	start := time.Date(2026, 6, 1, 0, 0, 0, 0, loc)
+	end := time.Date(2026, 11, 20, 0, 0, 0, 0, loc)
+	load := func(tm time.Time) float64 {
+		v := 20 + 10*math.Sin(2*math.Pi*float64(tm.In(loc).Hour())/24)
+		d := cal.DateOf(tm)
+		if k := cal.BusinessDaysBeforeMonthEnd(d); k >= 0 && k < 3 {
+			if h := tm.In(loc).Hour(); h >= 13 && h < 20 {
+				v += 40
+			}
+		}
+		return v
+	}
+	var s []Sample
+	for tm := start; tm.Before(end); tm = tm.Add(time.Hour) {
+		s = append(s, Sample{Time: tm, Value: load(tm)})
+	}
+	// the forecast reaches the last business day of November (the 30th), 17:00
+	target := time.Date(2026, 11, 30, 17, 0, 0, 0, loc)
+	h := int(target.Sub(end)/time.Hour) + 1
+	errAt := func(spec ForecastSpec) float64 {
+		r, err := ForecastSamples("load", s, spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range r.Points {
+			if p.Time.Equal(target) {
+				return math.Abs(p.Mean - load(target))
+			}
+		}
+		t.Fatalf("no forecast at %v", target)
+		return 0
+	}
+	with := errAt(ForecastSpec{Horizon: h, Model: "regression", Periods: []int{24}, Step: time.Hour, Calendar: cal})
+	without := errAt(ForecastSpec{Horizon: h, Model: "regression", Periods: []int{24}, Step: time.Hour})
+	if with > 3 || without < 20 {
+		t.Fatalf("close-afternoon error with calendar %.2f (want < 3), without %.2f (want > 20)", with, without)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/seed-f1b503aa/foresight/calendar"
 	"github.com/seed-f1b503aa/foresight/config"
 	"github.com/seed-f1b503aa/foresight/datasets"
 	"github.com/seed-f1b503aa/foresight/engine"
@@ -54,6 +55,7 @@ func cmdForecast(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	startFlag := fs.String("start", "1970-01-01T00:00:00Z", "time of the first bare value (RFC 3339)")
 	workers := fs.Int("workers", 0, "parallel fits (default: number of CPUs)")
 	seed := fs.Uint64("seed", 1, "seed for simulated intervals")
+	calFile := fs.String("calendar", "", "business calendar YAML for the regression model's calendar regressors (default: built-in)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -61,8 +63,13 @@ func cmdForecast(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		fs.Usage()
 		return usageError{"forecast: -in and a positive -horizon are required"}
 	}
-	spec := engine.ForecastSpec{Horizon: *horizon, Model: *model, Seed: *seed}
+	spec := engine.ForecastSpec{Horizon: *horizon, Model: *model, Seed: *seed, Calendar: calendar.DefaultCalendar()}
 	var err error
+	if *calFile != "" {
+		if spec.Calendar, err = calendar.LoadCalendar(*calFile); err != nil {
+			return err
+		}
+	}
 	if spec.Periods, err = parseInts(*season); err != nil {
 		return usageError{"forecast: -season: " + err.Error()}
 	}
