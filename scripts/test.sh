@@ -26,6 +26,7 @@ cleanup() {
 trap cleanup EXIT
 eval "$(bash scripts/influxdb.sh env)"
 export FORESIGHT_REQUIRE_INFLUX=1
+export FORESIGHT_REQUIRE_POSTGRES=1
 
 go vet ./...
 go test -count=1 -timeout 15m "$@" ./...

@@ -46,6 +46,9 @@ type DeliveryArgs struct {
 	// "<ticket id>:<version>"). Together with Target it makes the job
 	// unique, so a retried transaction does not enqueue it twice.
 	IdempotencyKey string `json:"idempotency_key" river:"unique"`
+	// Payload is the event as it was when the change committed (the
+	// notification describes that version, whatever happens later).
+	Payload json.RawMessage `json:"payload,omitempty"`
 }
 
 // Kind implements river.JobArgs.

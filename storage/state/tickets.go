@@ -295,6 +295,7 @@ type TicketFilter struct {
 
 var sortColumns = map[string]bool{
 	"id": true, "opened_at": true, "updated_at": true, "breach_at": true, "severity": true, "state": true,
+	"closed_at": true, "resolved_at": true,
 }
 
 // ListTickets returns the tickets matching f.
