@@ -16,6 +16,8 @@ import (
 	"github.com/seed-f1b503aa/foresight/calendar"
 	"github.com/seed-f1b503aa/foresight/engine"
 	"github.com/seed-f1b503aa/foresight/engine/fleet"
+	"github.com/seed-f1b503aa/foresight/incident"
+	"github.com/seed-f1b503aa/foresight/storage/state"
 )
 
 // Options configures a Server.
@@ -40,6 +42,10 @@ type Options struct {
 	Predictions func() (fleet.Snapshot, error)
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// State and Incidents serve tickets and dead letters; nil disables
+	// those routes (503).
+	State     *state.Store
+	Incidents *incident.Service
 	// Calendar is the business calendar the regression model uses for
 	// calendar regressors; nil means the built-in default.
 	Calendar *calendar.Calendar
@@ -110,6 +116,12 @@ func New(opts Options) *Server {
 	v1.GET("/series/:id/forecast", s.seriesForecast)
 	v1.POST("/forecast", s.postForecast)
 	v1.GET("/predictions", s.predictions)
+	v1.GET("/tickets", s.listTickets)
+	v1.GET("/tickets/:id", s.getTicket)
+	v1.GET("/tickets/:id/history", s.ticketHistory)
+	v1.POST("/tickets/:id/transition", s.transitionTicket)
+	v1.GET("/deliveries/dead", s.deadLetters)
+	v1.POST("/deliveries/:id/retry", s.retryDeadLetter)
 	s.router = r
 	return s
 }

@@ -18,6 +18,8 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/seed-f1b503aa/foresight/engine/fleet"
+	"github.com/seed-f1b503aa/foresight/engine/ticket"
+	"github.com/seed-f1b503aa/foresight/notify"
 )
 
 // Config is the whole configuration. Every key can be overridden by an
@@ -31,6 +33,29 @@ type Config struct {
 	Predictions PredictionsConfig `yaml:"predictions"`
 	// Predictors map metric names and tags to the risk predictors.
 	Predictors fleet.Rules `yaml:"predictors"`
+	// State is the database for tickets, notifications, job runs and audit.
+	State StateConfig `yaml:"state"`
+	// Tickets is the ticket policy (severity by time to breach, routes,
+	// hysteresis, reopen window, SLA).
+	Tickets ticket.Policy `yaml:"tickets"`
+	// Notify lists the webhook targets tickets are pushed to.
+	Notify notify.Config `yaml:"notify"`
+}
+
+// StateConfig selects the state database.
+type StateConfig struct {
+	// Driver is "sqlite" (default, embedded) or "postgres" (production,
+	// several replicas).
+	Driver string `yaml:"driver"`
+	// Path is the SQLite file.
+	Path string `yaml:"path"`
+	// DSN is the PostgreSQL connection string.
+	DSN string `yaml:"dsn"`
+	// Schema is the PostgreSQL schema (created if missing).
+	Schema string `yaml:"schema"`
+	// DeliveryMaxAge gives up on a webhook delivery this long after it was
+	// queued (it then shows among the dead letters).
+	DeliveryMaxAge Duration `yaml:"delivery_max_age"`
 }
 
 // PredictionsConfig controls the periodic fleet prediction run.
@@ -51,6 +76,9 @@ type ServerConfig struct {
 	ShutdownTimeout Duration `yaml:"shutdown_timeout"`
 	// RequestTimeout bounds the store calls of one request.
 	RequestTimeout Duration `yaml:"request_timeout"`
+	// ExternalURL is how people reach this server; it prefixes links in
+	// notifications.
+	ExternalURL string `yaml:"external_url"`
 }
 
 // StoreConfig selects and configures the metric store.
@@ -114,7 +142,7 @@ func Example() []byte { return bytes.Clone(exampleYAML) }
 
 // Default returns the default configuration (the example file's values).
 func Default() Config {
-	var c Config
+	c := Config{Tickets: ticket.DefaultPolicy()}
 	if err := decode(exampleYAML, &c); err != nil {
 		panic("config: embedded example is invalid: " + err.Error())
 	}
@@ -171,6 +199,26 @@ func (c Config) Validate() error {
 	}
 	if err := c.Predictors.Validate(); err != nil {
 		errs = append(errs, err)
+	}
+	if err := c.Tickets.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if len(c.Notify.Targets) > 0 {
+		if err := c.Notify.Validate(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	switch c.State.Driver {
+	case "sqlite":
+		if c.State.Path == "" {
+			errs = append(errs, errors.New("state.path: required for the sqlite driver"))
+		}
+	case "postgres":
+		if c.State.DSN == "" {
+			errs = append(errs, errors.New("state.dsn: required for the postgres driver"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("state.driver: %q is not sqlite or postgres", c.State.Driver))
 	}
 	if c.Predictions.Interval < 0 || c.Predictions.Timeout < 0 {
 		errs = append(errs, errors.New("predictions: interval and timeout must not be negative"))

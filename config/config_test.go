@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/seed-f1b503aa/foresight/engine/fleet"
+	"github.com/seed-f1b503aa/foresight/engine/ticket"
 )
 
 func TestDefaultsValid(t *testing.T) {
@@ -106,5 +107,18 @@ func TestExamplePredictorsAreTheDefaults(t *testing.T) {
 	}
 	if _, err := Load("", []string{"FORESIGHT_PREDICTORS_DISK_SOURCES=x"}); err == nil || !strings.Contains(err.Error(), "YAML file") {
 		t.Fatalf("list from env: %v", err)
+	}
+}
+
+func TestExampleTicketPolicyIsTheDefault(t *testing.T) {
+	c := Default()
+	if !reflect.DeepEqual(c.Tickets, ticket.DefaultPolicy()) {
+		t.Fatalf("example.yaml tickets differ from ticket.DefaultPolicy():\n%+v\n%+v", c.Tickets, ticket.DefaultPolicy())
+	}
+	if c.State.Driver != "sqlite" || c.State.DeliveryMaxAge.D() != 24*time.Hour {
+		t.Fatalf("state %+v", c.State)
+	}
+	if _, err := Load("", []string{"FORESIGHT_STATE_DRIVER=postgres"}); err == nil || !strings.Contains(err.Error(), "state.dsn") {
+		t.Fatalf("postgres without dsn: %v", err)
 	}
 }

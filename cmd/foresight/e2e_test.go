@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -39,6 +40,7 @@ var upRE = regexp.MustCompile(`Foresight is up: (http://\S+)`)
 // set by the caller and returns its base URL; the server stops at cleanup.
 func startServe(t *testing.T) string {
 	t.Helper()
+	t.Setenv("FORESIGHT_STATE_PATH", filepath.Join(t.TempDir(), "state.db"))
 	ctx, cancel := context.WithCancel(context.Background())
 	var out, errOut syncBuffer
 	done := make(chan error, 1)
@@ -271,5 +273,146 @@ func TestIngestEmbeddedFilesThenServe(t *testing.T) {
 	}
 	if strings.Join(ids, " ") != "cpu,host=db-01#usage_active disk,host=db-01,path=/data#used" {
 		t.Fatalf("series %v", ids)
+	}
+}
+
+// TestServeOpensTicketsAndDeliversWebhooks runs the server on a small demo
+// fleet with webhook targets of every format pointing at a real loopback
+// receiver: the first prediction run opens tickets, the API lists them and
+// moves one through its lifecycle, and every format receives deliveries.
+func TestServeOpensTicketsAndDeliversWebhooks(t *testing.T) {
+	var mu sync.Mutex
+	got := map[string]int{}
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got[r.URL.Path]++
+		mu.Unlock()
+		switch r.URL.Path {
+		case "/slack":
+			_, _ = w.Write([]byte("ok"))
+		case "/dingtalk", "/wecom":
+			_, _ = w.Write([]byte(`{"errcode":0,"errmsg":"ok"}`))
+		case "/feishu":
+			_, _ = w.Write([]byte(`{"code":0,"msg":"success"}`))
+		default:
+			w.WriteHeader(http.StatusOK)
+		}
+	}))
+	defer recv.Close()
+	dir := t.TempDir()
+	cfg := fmt.Sprintf(`
+server: {listen: "127.0.0.1:0"}
+store: {backend: embedded, embedded: {dir: %q}}
+demo: {preload: true, hosts: 3, days: 40, step: 5m}
+log: {level: warn}
+state: {driver: sqlite, path: %q}
+tickets:
+  kinds:
+    disk: {minor_within: 2000h}
+    memleak: {minor_within: 2000h}
+  routes:
+    critical: [json, am, slack, dingtalk, wecom, feishu]
+    major: [json, am, slack, dingtalk, wecom, feishu]
+    minor: [json, am, slack, dingtalk, wecom, feishu]
+notify:
+  targets:
+    - {name: json, format: json, url: %q, secret: s3cret}
+    - {name: am, format: alertmanager, url: %q}
+    - {name: slack, format: slack, url: %q}
+    - {name: dingtalk, format: dingtalk, url: %q, secret: SECabc}
+    - {name: wecom, format: wecom, url: %q}
+    - {name: feishu, format: feishu, url: %q, secret: fs}
+`, filepath.Join(dir, "tsdb"), filepath.Join(dir, "state.db"), recv.URL+"/json", recv.URL+"/am", recv.URL+"/slack",
+		recv.URL+"/dingtalk", recv.URL+"/wecom", recv.URL+"/feishu")
+	cfgPath := filepath.Join(dir, "foresight.yaml")
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("FORESIGHT_CONFIG", cfgPath)
+	base := startServe(t)
+	waitReady(t, base, 60*time.Second)
+
+	type tv struct {
+		RowID       int64  `json:"row_id"`
+		Fingerprint string `json:"fingerprint"`
+		State       string `json:"state"`
+		Kind        string `json:"kind"`
+	}
+	var list struct {
+		Tickets []tv `json:"tickets"`
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		list.Tickets = nil
+		getJSON(t, base+"/api/v1/tickets", &list)
+		if len(list.Tickets) > 0 {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if len(list.Tickets) == 0 {
+		t.Fatal("no ticket opened from the demo fleet")
+	}
+	seen := map[string]bool{}
+	for _, tk := range list.Tickets {
+		if seen[tk.Fingerprint] {
+			t.Fatalf("two tickets for %s", tk.Fingerprint)
+		}
+		seen[tk.Fingerprint] = true
+		if tk.State != "reported" {
+			t.Errorf("new ticket in state %s", tk.State)
+		}
+	}
+	// one ticket through the lifecycle by API
+	id := list.Tickets[0].RowID
+	post := func(body string) int {
+		resp, err := http.Post(fmt.Sprintf("%s/api/v1/tickets/%d/transition", base, id), "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := post(`{"to":"assigned","actor":"alice","reason":"on it"}`); code != 200 {
+		t.Fatalf("assign: %d", code)
+	}
+	if code := post(`{"to":"closed","actor":"alice"}`); code != 409 {
+		t.Fatalf("assigned → closed: %d, want 409", code)
+	}
+	var hist struct {
+		History []struct {
+			Actor string `json:"actor"`
+			To    string `json:"to"`
+		} `json:"history"`
+	}
+	getJSON(t, fmt.Sprintf("%s/api/v1/tickets/%d/history", base, id), &hist)
+	if n := len(hist.History); n < 2 || hist.History[n-1].Actor != "alice" || hist.History[n-1].To != "assigned" {
+		t.Fatalf("history %+v", hist.History)
+	}
+	// every format receives deliveries
+	deadline = time.Now().Add(30 * time.Second)
+	for {
+		mu.Lock()
+		missing := []string{}
+		for _, p := range []string{"/json", "/am", "/slack", "/dingtalk", "/wecom", "/feishu"} {
+			if got[p] == 0 {
+				missing = append(missing, p)
+			}
+		}
+		mu.Unlock()
+		if len(missing) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no delivery to %v", missing)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	var dead struct {
+		DeadLetters []any `json:"dead_letters"`
+	}
+	getJSON(t, base+"/api/v1/deliveries/dead", &dead)
+	if len(dead.DeadLetters) != 0 {
+		t.Fatalf("dead letters: %v", dead.DeadLetters)
 	}
 }

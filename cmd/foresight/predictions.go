@@ -18,6 +18,8 @@ type predictionLoop struct {
 	timeout  time.Duration
 	log      *slog.Logger
 	latest   atomic.Pointer[fleet.Snapshot]
+	// after, when set, runs after each successful run (the ticket rules).
+	after func(ctx context.Context, snap fleet.Snapshot)
 }
 
 func (p *predictionLoop) snapshot() (fleet.Snapshot, error) {
@@ -58,4 +60,7 @@ func (p *predictionLoop) once(ctx context.Context) {
 		return
 	}
 	p.latest.Store(&snap)
+	if p.after != nil {
+		p.after(ctx, snap)
+	}
 }

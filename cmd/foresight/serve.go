@@ -40,6 +40,12 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}()
 
+	inc, stopTickets, err := openTickets(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer stopTickets()
+
 	var preload atomic.Pointer[string]
 	var preds *predictionLoop
 	var predsFn func() (fleet.Snapshot, error)
@@ -51,9 +57,19 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			log:      log,
 		}
 		predsFn = preds.snapshot
+		preds.after = func(ctx context.Context, snap fleet.Snapshot) {
+			sum, err := inc.Process(ctx, snap, snap.ComputedAt)
+			if err != nil {
+				log.Error("ticket rules", "err", err)
+			}
+			log.Info("tickets updated", "opened", sum.Opened, "updated", sum.Updated, "escalated", sum.Escalated,
+				"resolved", sum.Resolved, "reopened", sum.Reopened, "closed", sum.Closed, "deliveries", sum.Deliveries)
+		}
 	}
 	srv := api.New(api.Options{
 		Predictions:    predsFn,
+		State:          inc.Store,
+		Incidents:      inc,
 		Store:          store,
 		Logger:         log,
 		MaxBodyBytes:   cfg.Server.MaxBodyBytes,

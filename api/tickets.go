@@ -1,0 +1,285 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/seed-f1b503aa/foresight/engine/ticket"
+	"github.com/seed-f1b503aa/foresight/incident"
+	"github.com/seed-f1b503aa/foresight/storage/state"
+)
+
+// ticketView is a ticket as the API shows it: the row id (used in URLs),
+// the ticket and its SLA clocks.
+type ticketView struct {
+	RowID int64 `json:"row_id"`
+	ticket.Ticket
+	SLA ticket.SLA `json:"sla"`
+}
+
+func (s *Server) ticketsEnabled(c *gin.Context) bool {
+	if s.opts.State == nil || s.opts.Incidents == nil {
+		abortProblem(c, http.StatusServiceUnavailable, "tickets are not enabled on this server", nil)
+		return false
+	}
+	return true
+}
+
+func (s *Server) view(rec state.TicketRecord) (ticketView, error) {
+	t, err := incident.FromRecord(rec)
+	if err != nil {
+		return ticketView{}, err
+	}
+	return ticketView{RowID: rec.ID, Ticket: t, SLA: ticket.SLAStatus(t, s.opts.Incidents.Policy, s.opts.Now())}, nil
+}
+
+// listTickets answers GET /api/v1/tickets?state=&kind=&severity=&tag=k:v&sort=&limit=&offset=.
+func (s *Server) listTickets(c *gin.Context) {
+	if !s.ticketsEnabled(c) {
+		return
+	}
+	f := state.TicketFilter{Sort: c.DefaultQuery("sort", "-updated_at")}
+	for _, v := range c.QueryArray("state") {
+		st, err := ticket.ParseState(v)
+		if err != nil {
+			abortProblem(c, http.StatusBadRequest, err.Error(), nil)
+			return
+		}
+		f.States = append(f.States, string(st))
+	}
+	for _, v := range c.QueryArray("severity") {
+		sv, err := ticket.ParseSeverity(v)
+		if err != nil {
+			abortProblem(c, http.StatusBadRequest, err.Error(), nil)
+			return
+		}
+		f.Severities = append(f.Severities, string(sv))
+	}
+	f.Kinds = c.QueryArray("kind")
+	for _, kv := range c.QueryArray("tag") {
+		k, v, ok := strings.Cut(kv, ":")
+		if !ok || k == "" {
+			abortProblem(c, http.StatusBadRequest, fmt.Sprintf("tag=%q: use tag=key:value", kv), nil)
+			return
+		}
+		if f.EntityTags == nil {
+			f.EntityTags = map[string]string{}
+		}
+		f.EntityTags[k] = v
+	}
+	var err error
+	if f.Limit, err = intParam(c, "limit", 100, 1, 1000); err != nil {
+		abortProblem(c, http.StatusBadRequest, err.Error(), nil)
+		return
+	}
+	if f.Offset, err = intParam(c, "offset", 0, 0, 1<<30); err != nil {
+		abortProblem(c, http.StatusBadRequest, err.Error(), nil)
+		return
+	}
+	recs, err := s.opts.State.ListTickets(c.Request.Context(), f)
+	if err != nil {
+		if strings.Contains(err.Error(), "cannot sort") {
+			abortProblem(c, http.StatusBadRequest, err.Error(), nil)
+			return
+		}
+		s.stateError(c, err)
+		return
+	}
+	out := make([]ticketView, 0, len(recs))
+	for _, r := range recs {
+		v, err := s.view(r)
+		if err != nil {
+			s.stateError(c, err)
+			return
+		}
+		out = append(out, v)
+	}
+	c.JSON(http.StatusOK, gin.H{"tickets": out, "offset": f.Offset, "limit": f.Limit})
+}
+
+func (s *Server) rowID(c *gin.Context) (int64, bool) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		abortProblem(c, http.StatusBadRequest, fmt.Sprintf("ticket id %q: use the row_id number", c.Param("id")), nil)
+		return 0, false
+	}
+	return id, true
+}
+
+// getTicket answers GET /api/v1/tickets/{id}.
+func (s *Server) getTicket(c *gin.Context) {
+	if !s.ticketsEnabled(c) {
+		return
+	}
+	id, ok := s.rowID(c)
+	if !ok {
+		return
+	}
+	rec, err := s.opts.State.GetTicket(c.Request.Context(), id)
+	if err != nil {
+		s.stateError(c, err)
+		return
+	}
+	v, err := s.view(rec)
+	if err != nil {
+		s.stateError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, v)
+}
+
+// ticketHistory answers GET /api/v1/tickets/{id}/history: the audit trail.
+func (s *Server) ticketHistory(c *gin.Context) {
+	if !s.ticketsEnabled(c) {
+		return
+	}
+	id, ok := s.rowID(c)
+	if !ok {
+		return
+	}
+	if _, err := s.opts.State.GetTicket(c.Request.Context(), id); err != nil {
+		s.stateError(c, err)
+		return
+	}
+	h, err := s.opts.State.TicketHistory(c.Request.Context(), id)
+	if err != nil {
+		s.stateError(c, err)
+		return
+	}
+	type entry struct {
+		Version int64           `json:"version"`
+		At      any             `json:"at"`
+		Actor   string          `json:"actor"`
+		Action  string          `json:"action"`
+		From    string          `json:"from,omitempty"`
+		To      string          `json:"to"`
+		Reason  string          `json:"reason,omitempty"`
+		Details json.RawMessage `json:"details,omitempty"`
+	}
+	out := make([]entry, len(h))
+	for i, a := range h {
+		out[i] = entry{a.Version, a.At, a.Actor, a.Action, a.From, a.To, a.Reason, a.DetailsJSON}
+	}
+	c.JSON(http.StatusOK, gin.H{"row_id": id, "history": out})
+}
+
+// transitionTicket answers POST /api/v1/tickets/{id}/transition with
+// {"to": "assigned", "actor": "alice", "reason": "…"}: moves the ticket
+// through its lifecycle (409 when the move is not allowed from its state).
+func (s *Server) transitionTicket(c *gin.Context) {
+	if !s.ticketsEnabled(c) {
+		return
+	}
+	id, ok := s.rowID(c)
+	if !ok {
+		return
+	}
+	var req struct {
+		To     string `json:"to"`
+		Actor  string `json:"actor"`
+		Reason string `json:"reason"`
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(c.Writer, c.Request.Body, 64<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		abortProblem(c, http.StatusBadRequest, "request body: "+jsonErrorDetail(err), nil)
+		return
+	}
+	to, err := ticket.ParseState(req.To)
+	if err != nil {
+		abortProblem(c, http.StatusBadRequest, "to: "+err.Error(), nil)
+		return
+	}
+	if strings.TrimSpace(req.Actor) == "" {
+		abortProblem(c, http.StatusBadRequest, "actor: required (who makes the change, for the audit trail)", nil)
+		return
+	}
+	t, err := s.opts.Incidents.Transition(c.Request.Context(), id, to, req.Actor, req.Reason, s.opts.Now())
+	if err != nil {
+		if errors.Is(err, ticket.ErrTransition) {
+			abortProblem(c, http.StatusConflict, err.Error(), nil)
+			return
+		}
+		s.stateError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, ticketView{RowID: id, Ticket: t, SLA: ticket.SLAStatus(t, s.opts.Incidents.Policy, s.opts.Now())})
+}
+
+// deadLetters answers GET /api/v1/deliveries/dead: webhook deliveries that
+// gave up (after their last attempt, or permanently refused).
+func (s *Server) deadLetters(c *gin.Context) {
+	if !s.ticketsEnabled(c) {
+		return
+	}
+	limit, err := intParam(c, "limit", 100, 1, 1000)
+	if err != nil {
+		abortProblem(c, http.StatusBadRequest, err.Error(), nil)
+		return
+	}
+	dl, err := s.opts.State.DeadLetters(c.Request.Context(), limit)
+	if err != nil {
+		s.stateError(c, err)
+		return
+	}
+	type item struct {
+		JobID       int64    `json:"job_id"`
+		State       string   `json:"state"`
+		TicketRowID int64    `json:"ticket_row_id"`
+		Version     int64    `json:"version"`
+		Event       string   `json:"event"`
+		Target      string   `json:"target"`
+		Key         string   `json:"idempotency_key"`
+		Attempts    int      `json:"attempts"`
+		Errors      []string `json:"errors"`
+		CreatedAt   any      `json:"created_at"`
+		FinalizedAt any      `json:"finalized_at"`
+	}
+	out := make([]item, len(dl))
+	for i, d := range dl {
+		out[i] = item{d.JobID, string(d.State), d.Delivery.TicketID, d.Delivery.Version, d.Delivery.Event, d.Delivery.Target,
+			d.Delivery.IdempotencyKey, d.Attempts, d.Errors, d.CreatedAt, d.FinalizedAt}
+	}
+	c.JSON(http.StatusOK, gin.H{"dead_letters": out})
+}
+
+// retryDeadLetter answers POST /api/v1/deliveries/{id}/retry.
+func (s *Server) retryDeadLetter(c *gin.Context) {
+	if !s.ticketsEnabled(c) {
+		return
+	}
+	id, ok := s.rowID(c)
+	if !ok {
+		return
+	}
+	if err := s.opts.State.RetryDeadLetter(c.Request.Context(), id); err != nil {
+		if errors.Is(err, state.ErrNotDeadLetter) {
+			abortProblem(c, http.StatusConflict, err.Error(), nil)
+			return
+		}
+		s.stateError(c, err)
+		return
+	}
+	c.JSON(http.StatusAccepted, gin.H{"job_id": id, "status": "queued"})
+}
+
+func (s *Server) stateError(c *gin.Context, err error) {
+	switch {
+	case errors.Is(err, state.ErrNotFound):
+		abortProblem(c, http.StatusNotFound, err.Error(), nil)
+	case errors.Is(err, state.ErrConflict):
+		abortProblem(c, http.StatusConflict, err.Error()+" (changed meanwhile: read it again and retry)", nil)
+	case errors.Is(err, context.DeadlineExceeded):
+		abortProblem(c, http.StatusServiceUnavailable, err.Error(), nil)
+	default:
+		s.log.Error("state store call failed", "err", err, "request_id", c.GetString(requestIDKey))
+		abortProblem(c, http.StatusInternalServerError, "state store error", nil)
+	}
+}
