@@ -46,6 +46,8 @@ type Options struct {
 	// those routes (503).
 	State     *state.Store
 	Incidents *incident.Service
+	// InboundSecret signs the inbound ticket hook (empty: hook off).
+	InboundSecret string
 	// Calendar is the business calendar the regression model uses for
 	// calendar regressors; nil means the built-in default.
 	Calendar *calendar.Calendar
@@ -121,6 +123,7 @@ func New(opts Options) *Server {
 	v1.GET("/tickets/:id/history", s.ticketHistory)
 	v1.POST("/tickets/:id/transition", s.transitionTicket)
 	v1.GET("/deliveries/dead", s.deadLetters)
+	v1.POST("/hooks/tickets", s.inboundTicketHook)
 	v1.POST("/deliveries/:id/retry", s.retryDeadLetter)
 	s.router = r
 	return s

@@ -79,6 +79,9 @@ type ServerConfig struct {
 	// ExternalURL is how people reach this server; it prefixes links in
 	// notifications.
 	ExternalURL string `yaml:"external_url"`
+	// InboundSecret signs POST /api/v1/hooks/tickets, the hook external
+	// ticketing systems call (empty: the hook is off).
+	InboundSecret string `yaml:"inbound_secret"`
 }
 
 // StoreConfig selects and configures the metric store.

@@ -70,6 +70,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Predictions:    predsFn,
 		State:          inc.Store,
 		Incidents:      inc,
+		InboundSecret:  cfg.Server.InboundSecret,
 		Store:          store,
 		Logger:         log,
 		MaxBodyBytes:   cfg.Server.MaxBodyBytes,
