@@ -173,31 +173,10 @@ type GenericPayload struct {
 	SentAt time.Time `json:"sent_at"`
 }
 
-// GenericTicket is the ticket object of GenericPayload; its fields are those
-// of TicketView, under the same JSON keys. Every key is always present;
+// GenericTicket is the ticket object of GenericPayload: a TicketView under
+// the same JSON keys, with times in UTC. Every key is always present;
 // absent times are null, an absent entity is {}.
-type GenericTicket struct {
-	ID              string            `json:"id"`
-	Fingerprint     string            `json:"fingerprint"`
-	Kind            string            `json:"kind"`
-	Entity          map[string]string `json:"entity"`
-	State           string            `json:"state"`
-	Severity        string            `json:"severity"`
-	Version         int               `json:"version"`
-	Title           string            `json:"title"`
-	Summary         string            `json:"summary"`
-	BodyMarkdown    string            `json:"body_markdown"`
-	BreachAt        *time.Time        `json:"breach_at"`
-	BreachP10       *time.Time        `json:"breach_p10"`
-	BreachP90       *time.Time        `json:"breach_p90"`
-	Link            string            `json:"link"`
-	SuggestedAction string            `json:"suggested_action"`
-	AssignmentGroup string            `json:"assignment_group"`
-	OpenedAt        time.Time         `json:"opened_at"`
-	UpdatedAt       time.Time         `json:"updated_at"`
-	ResolvedAt      *time.Time        `json:"resolved_at"`
-	ResolveReason   string            `json:"resolve_reason"`
-}
+type GenericTicket = TicketView
 
 func utcPtr(t *time.Time) *time.Time {
 	if t == nil || t.IsZero() {
@@ -207,6 +186,14 @@ func utcPtr(t *time.Time) *time.Time {
 	return &u
 }
 
+// utcTicket returns t with its times in UTC and the given entity.
+func utcTicket(t TicketView, entity map[string]string) GenericTicket {
+	t.Entity = entity
+	t.BreachAt, t.BreachP10, t.BreachP90 = utcPtr(t.BreachAt), utcPtr(t.BreachP10), utcPtr(t.BreachP90)
+	t.OpenedAt, t.UpdatedAt, t.ResolvedAt = t.OpenedAt.UTC(), t.UpdatedAt.UTC(), utcPtr(t.ResolvedAt)
+	return t
+}
+
 func genericPayload(e Event, now time.Time) GenericPayload {
 	t := e.Ticket
 	entity := t.Entity
@@ -214,18 +201,10 @@ func genericPayload(e Event, now time.Time) GenericPayload {
 		entity = map[string]string{}
 	}
 	return GenericPayload{
-		SchemaVersion: SchemaVersion,
-		Event:         e.Type,
-		EventAt:       e.At.UTC(),
-		Ticket: GenericTicket{
-			ID: t.ID, Fingerprint: t.Fingerprint, Kind: t.Kind, Entity: entity,
-			State: t.State, Severity: t.Severity, Version: t.Version,
-			Title: t.Title, Summary: t.Summary, BodyMarkdown: t.BodyMarkdown,
-			BreachAt: utcPtr(t.BreachAt), BreachP10: utcPtr(t.BreachP10), BreachP90: utcPtr(t.BreachP90),
-			Link: t.Link, SuggestedAction: t.SuggestedAction, AssignmentGroup: t.AssignmentGroup,
-			OpenedAt: t.OpenedAt.UTC(), UpdatedAt: t.UpdatedAt.UTC(), ResolvedAt: utcPtr(t.ResolvedAt),
-			ResolveReason: t.ResolveReason,
-		},
+		SchemaVersion:  SchemaVersion,
+		Event:          e.Type,
+		EventAt:        e.At.UTC(),
+		Ticket:         utcTicket(t, entity),
 		Version:        t.Version,
 		IdempotencyKey: IdempotencyKey(e),
 		SentAt:         now,
