@@ -6,7 +6,7 @@ STATICCHECK_VERSION := v0.8.2
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: run build test test-short lint influxdb-start influxdb-stop bench clean
+.PHONY: run build test lint crash-test influxdb-start influxdb-stop bench clean
 
 ## build: the foresight binary in ./bin
 build:
@@ -19,6 +19,10 @@ run: build
 ## test: the whole suite; starts a real InfluxDB (installing it if missing)
 test:
 	bash scripts/test.sh
+
+## crash-test: kill -9 the server mid-delivery and restart it, 20 times in a row (~9 min)
+crash-test:
+	FORESIGHT_CRASH_ITERATIONS=20 $(GO) test -count=1 -timeout 20m -run TestCrashKillMidDeliveryAndRestart -v ./cmd/foresight/
 
 ## lint: go vet and staticcheck (installed if missing)
 lint:

@@ -56,6 +56,14 @@ type StateConfig struct {
 	// DeliveryMaxAge gives up on a webhook delivery this long after it was
 	// queued (it then shows among the dead letters).
 	DeliveryMaxAge Duration `yaml:"delivery_max_age"`
+	// RescueStuckAfter is how long a job (a webhook delivery) may stay
+	// running before River considers it stuck, e.g. because the process
+	// working it died, and schedules it again. Default 1m.
+	RescueStuckAfter Duration `yaml:"rescue_stuck_after"`
+	// JobTimeout cancels a job's run after this long; it must be shorter
+	// than RescueStuckAfter so that a live job is never rescued. Default
+	// (0): half of RescueStuckAfter.
+	JobTimeout Duration `yaml:"job_timeout"`
 }
 
 // PredictionsConfig controls the periodic fleet prediction run.
@@ -222,6 +230,11 @@ func (c Config) Validate() error {
 		}
 	default:
 		errs = append(errs, fmt.Errorf("state.driver: %q is not sqlite or postgres", c.State.Driver))
+	}
+	if c.State.RescueStuckAfter < 0 || c.State.JobTimeout < 0 {
+		errs = append(errs, errors.New("state.rescue_stuck_after and state.job_timeout must not be negative"))
+	} else if c.State.RescueStuckAfter > 0 && c.State.JobTimeout >= c.State.RescueStuckAfter {
+		errs = append(errs, fmt.Errorf("state.job_timeout (%s) must be shorter than state.rescue_stuck_after (%s)", c.State.JobTimeout.D(), c.State.RescueStuckAfter.D()))
 	}
 	if c.Predictions.Interval < 0 || c.Predictions.Timeout < 0 {
 		errs = append(errs, errors.New("predictions: interval and timeout must not be negative"))

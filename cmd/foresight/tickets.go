@@ -39,7 +39,11 @@ func openTickets(ctx context.Context, cfg config.Config, log *slog.Logger) (*inc
 	svc := &incident.Service{Store: store, Policy: cfg.Tickets, Targets: router, BaseURL: cfg.Server.ExternalURL, Logger: log}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &incident.DeliveryWorker{Targets: router, Client: &http.Client{}, MaxAge: cfg.State.DeliveryMaxAge.D()})
-	runner, err := store.NewRunner(state.RunnerConfig{Workers: workers})
+	runner, err := store.NewRunner(state.RunnerConfig{
+		Workers:              workers,
+		JobTimeout:           cfg.State.JobTimeout.D(),
+		RescueStuckJobsAfter: cfg.State.RescueStuckAfter.D(),
+	})
 	if err != nil {
 		_ = store.Close(ctx)
 		return nil, nil, err

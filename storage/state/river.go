@@ -257,8 +257,16 @@ type RunnerConfig struct {
 	// SQLite (no LISTEN/NOTIFY) it bounds the latency of a new job. Default:
 	// River's (1 s).
 	FetchPollInterval time.Duration
-	// JobTimeout bounds a job's run. Default: River's (1 min).
+	// JobTimeout bounds a job's run. Default: half of RescueStuckJobsAfter
+	// when that is set, else River's (1 min). It must be shorter than
+	// RescueStuckJobsAfter.
 	JobTimeout time.Duration
+	// RescueStuckJobsAfter is how long a job may stay running before
+	// River's rescuer (on the elected leader) considers it stuck — its
+	// process died mid-job — and schedules it again (or discards it after
+	// its last attempt). Default: River's (1 h). A short value means a
+	// delivery interrupted by a crash is retried soon after the restart.
+	RescueStuckJobsAfter time.Duration
 	// PeriodicJobs are jobs River enqueues on a schedule (on the elected
 	// leader only, so once across replicas).
 	PeriodicJobs []*river.PeriodicJob
@@ -290,14 +298,26 @@ func (s *Store) NewRunner(cfg RunnerConfig) (*Runner, error) {
 			QueueWebhooks:      {MaxWorkers: 10},
 		}
 	}
+	if cfg.RescueStuckJobsAfter < 0 || cfg.JobTimeout < 0 {
+		return nil, errors.New("state: RunnerConfig.JobTimeout and RescueStuckJobsAfter must not be negative")
+	}
+	if cfg.RescueStuckJobsAfter > 0 {
+		if cfg.JobTimeout == 0 {
+			cfg.JobTimeout = cfg.RescueStuckJobsAfter / 2
+		}
+		if cfg.JobTimeout >= cfg.RescueStuckJobsAfter {
+			return nil, fmt.Errorf("state: RunnerConfig.JobTimeout (%s) must be shorter than RescueStuckJobsAfter (%s)", cfg.JobTimeout, cfg.RescueStuckJobsAfter)
+		}
+	}
 	rc := &river.Config{
-		Workers:           cfg.Workers,
-		Queues:            queues,
-		RetryPolicy:       cfg.RetryPolicy,
-		FetchPollInterval: cfg.FetchPollInterval,
-		JobTimeout:        cfg.JobTimeout,
-		PeriodicJobs:      cfg.PeriodicJobs,
-		ID:                cfg.ID,
+		Workers:              cfg.Workers,
+		Queues:               queues,
+		RetryPolicy:          cfg.RetryPolicy,
+		FetchPollInterval:    cfg.FetchPollInterval,
+		JobTimeout:           cfg.JobTimeout,
+		RescueStuckJobsAfter: cfg.RescueStuckJobsAfter,
+		PeriodicJobs:         cfg.PeriodicJobs,
+		ID:                   cfg.ID,
 	}
 	if cfg.FetchPollInterval > 0 && cfg.FetchPollInterval < river.FetchCooldownDefault {
 		rc.FetchCooldown = cfg.FetchPollInterval
