@@ -124,6 +124,7 @@ func New(opts Options) *Server {
 	v1.POST("/tickets/:id/transition", s.transitionTicket)
 	v1.GET("/deliveries/dead", s.deadLetters)
 	v1.POST("/hooks/tickets", s.inboundTicketHook)
+	v1.GET("/runs", s.listRuns)
 	v1.POST("/deliveries/:id/retry", s.retryDeadLetter)
 	s.router = r
 	return s

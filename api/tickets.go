@@ -283,3 +283,39 @@ func (s *Server) stateError(c *gin.Context, err error) {
 		abortProblem(c, http.StatusInternalServerError, "state store error", nil)
 	}
 }
+
+// listRuns answers GET /api/v1/runs?job=predictions&limit=: recorded runs of
+// the periodic jobs, newest first.
+func (s *Server) listRuns(c *gin.Context) {
+	if !s.ticketsEnabled(c) {
+		return
+	}
+	limit, err := intParam(c, "limit", 50, 1, 1000)
+	if err != nil {
+		abortProblem(c, http.StatusBadRequest, err.Error(), nil)
+		return
+	}
+	runs, err := s.opts.State.ListRuns(c.Request.Context(), c.Query("job"), limit)
+	if err != nil {
+		s.stateError(c, err)
+		return
+	}
+	type run struct {
+		ID          int64  `json:"id"`
+		Job         string `json:"job"`
+		StartedAt   any    `json:"started_at"`
+		FinishedAt  any    `json:"finished_at,omitempty"`
+		Predictions int    `json:"predictions"`
+		Failures    int    `json:"failures"`
+		Error       string `json:"error,omitempty"`
+	}
+	out := make([]run, len(runs))
+	for i, r := range runs {
+		var fin any
+		if !r.FinishedAt.IsZero() {
+			fin = r.FinishedAt
+		}
+		out[i] = run{r.ID, r.Job, r.StartedAt, fin, r.Series, r.Failures, r.Error}
+	}
+	c.JSON(http.StatusOK, gin.H{"runs": out})
+}

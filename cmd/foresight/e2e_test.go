@@ -408,6 +408,16 @@ notify:
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+	var runs struct {
+		Runs []struct {
+			Job         string `json:"job"`
+			Predictions int    `json:"predictions"`
+		} `json:"runs"`
+	}
+	getJSON(t, base+"/api/v1/runs?job=predictions", &runs)
+	if len(runs.Runs) == 0 || runs.Runs[0].Predictions == 0 {
+		t.Fatalf("runs %+v", runs.Runs)
+	}
 	var dead struct {
 		DeadLetters []any `json:"dead_letters"`
 	}

@@ -57,6 +57,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			log:      log,
 		}
 		predsFn = preds.snapshot
+		preds.runs = inc.Store
 		preds.after = func(ctx context.Context, snap fleet.Snapshot) {
 			sum, err := inc.Process(ctx, snap, snap.ComputedAt)
 			if err != nil {
