@@ -171,3 +171,69 @@ func mustGet(t *testing.T, s *state.Store, id int64) state.TicketRecord {
 	}
 	return r
 }
+
+// TestExpiredDeliveriesAreDeadLettered: a delivery older than the maximum
+// age is given up without being sent and shows among the dead letters.
+func TestExpiredDeliveriesAreDeadLettered(t *testing.T) {
+	ctx := context.Background()
+	store, err := state.Open(ctx, state.Config{Driver: "sqlite", Path: filepath.Join(t.TempDir(), "state.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close(ctx)
+	var mu sync.Mutex
+	hits := map[string]int{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		hits[r.URL.Path]++
+		mu.Unlock()
+		w.WriteHeader(http.StatusBadRequest)
+	}))
+	defer srv.Close()
+	router, err := notify.NewRouter(notify.Config{Targets: []notify.Target{
+		{Name: "chat", Format: notify.FormatAlertmanager, URL: srv.URL + "/chat"},
+		{Name: "sms", Format: notify.FormatAlertmanager, URL: srv.URL + "/sms"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := &Service{Store: store, Policy: ticket.DefaultPolicy(), Targets: router}
+	now := time.Now().UTC()
+	breach := now.Add(5 * time.Hour)
+	if _, err := svc.Process(ctx, fleet.Snapshot{Predictions: []fleet.Prediction{{Kind: fleet.KindDisk, ID: "d", Entity: map[string]string{"host": "h"},
+		Status: "filling", AtRisk: true, Confidence: 0.9, BreachAt: &breach, Summary: "disk on h full in 5 hours"}}}, now); err != nil {
+		t.Fatal(err)
+	}
+	// every delivery is past its maximum age (1 ns) by the time the worker runs
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &DeliveryWorker{Targets: router, Client: srv.Client(), MaxAge: time.Nanosecond})
+	runner, err := store.NewRunner(state.RunnerConfig{Workers: workers, FetchPollInterval: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := runner.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer runner.Stop(ctx)
+	deadline := time.Now().Add(15 * time.Second)
+	var dead []state.DeadLetter
+	for time.Now().Before(deadline) {
+		if dead, err = store.DeadLetters(ctx, 10); err == nil && len(dead) == 2 {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if len(dead) != 2 {
+		t.Fatalf("dead letters: %+v (%v)", dead, err)
+	}
+	for _, d := range dead {
+		if d.Attempts != 1 || len(d.Errors) == 0 || !strings.Contains(d.Errors[len(d.Errors)-1], "maximum age") {
+			t.Errorf("dead letter %+v", d)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(hits) != 0 {
+		t.Fatalf("expired deliveries were sent: %v", hits)
+	}
+}
