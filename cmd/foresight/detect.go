@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -208,17 +207,11 @@ func parseSeasonFlag(s string, step time.Duration) (int, error) {
 // readCSVInput reads every series of a CSV file (or standard input for
 // "-") with datasets.ReadSeriesCSV; errors name the file.
 func readCSVInput(path string, opt datasets.CSVOptions) ([]datasets.TimeSeries, error) {
-	var r io.Reader
-	if path == "-" {
-		r = os.Stdin
-	} else {
-		f, err := os.Open(path)
-		if err != nil {
-			return nil, err
-		}
-		defer f.Close()
-		r = f
+	r, err := openFile(path)
+	if err != nil {
+		return nil, err
 	}
+	defer r.Close()
 	series, err := datasets.ReadSeriesCSV(bufio.NewReader(r), opt)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)

@@ -9,7 +9,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -93,17 +92,11 @@ func cmdForecast(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return usageError{"forecast: -start: use RFC 3339"}
 	}
-	var r io.Reader
-	if *in == "-" {
-		r = os.Stdin
-	} else {
-		f, err := os.Open(*in)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		r = f
+	r, err := openFile(*in)
+	if err != nil {
+		return err
 	}
+	defer r.Close()
 	series, err := datasets.ReadSeriesCSV(bufio.NewReader(r), datasets.CSVOptions{Start: start, Step: spec.Step})
 	if err != nil {
 		return fmt.Errorf("%s: %w", *in, err)

@@ -112,6 +112,15 @@ func cmdIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return sink.close()
 }
 
+// openFile opens a file for reading; "-" is standard input (closing it is
+// a no-op).
+func openFile(path string) (io.ReadCloser, error) {
+	if path == "-" {
+		return io.NopCloser(os.Stdin), nil
+	}
+	return os.Open(path)
+}
+
 // openInput opens a file ("-" is stdin), transparently gunzipping .gz files.
 func openInput(path string) (io.ReadCloser, int64, error) {
 	if path == "-" {

@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -158,17 +157,11 @@ func cmdPredict(ctx context.Context, args []string, stdout, stderr io.Writer) er
 }
 
 func readPredictCSV(path string) (*datasets.Frame, error) {
-	var r io.Reader
-	if path == "-" {
-		r = os.Stdin
-	} else {
-		f, err := os.Open(path)
-		if err != nil {
-			return nil, err
-		}
-		defer f.Close()
-		r = f
+	r, err := openFile(path)
+	if err != nil {
+		return nil, err
 	}
+	defer r.Close()
 	fr, err := datasets.ReadColumnsCSV(bufio.NewReader(r))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
