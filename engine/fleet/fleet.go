@@ -171,19 +171,37 @@ func (r *Runner) Run(ctx context.Context, now time.Time) (Snapshot, error) {
 	return snap, nil
 }
 
+// CompareUrgency orders two predictions by urgency alone: at risk before
+// not at risk, then a known breach time before none, then the earlier
+// median breach first. It returns -1 when a is more urgent, 1 when b is,
+// and 0 when urgency does not tell them apart (callers add their own tie
+// break).
+func CompareUrgency(a, b Prediction) int {
+	if a.AtRisk != b.AtRisk {
+		if a.AtRisk {
+			return -1
+		}
+		return 1
+	}
+	if (a.BreachAt != nil) != (b.BreachAt != nil) {
+		if a.BreachAt != nil {
+			return -1
+		}
+		return 1
+	}
+	if a.BreachAt != nil {
+		return a.BreachAt.Compare(*b.BreachAt)
+	}
+	return 0
+}
+
 // SortByUrgency orders at-risk answers first, by median breach time, then
 // the rest by kind and ID.
 func SortByUrgency(p []Prediction) {
 	sort.SliceStable(p, func(i, j int) bool {
 		a, b := p[i], p[j]
-		if a.AtRisk != b.AtRisk {
-			return a.AtRisk
-		}
-		if (a.BreachAt != nil) != (b.BreachAt != nil) {
-			return a.BreachAt != nil
-		}
-		if a.BreachAt != nil && !a.BreachAt.Equal(*b.BreachAt) {
-			return a.BreachAt.Before(*b.BreachAt)
+		if c := CompareUrgency(a, b); c != 0 {
+			return c < 0
 		}
 		if a.Kind != b.Kind {
 			return a.Kind < b.Kind

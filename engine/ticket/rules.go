@@ -222,14 +222,8 @@ func moreUrgent(a, b fleet.Prediction) bool {
 	if ua, ub := unusable(a) == "", unusable(b) == ""; ua != ub {
 		return ua
 	}
-	if a.AtRisk != b.AtRisk {
-		return a.AtRisk
-	}
-	if (a.BreachAt != nil) != (b.BreachAt != nil) {
-		return a.BreachAt != nil
-	}
-	if a.BreachAt != nil && !a.BreachAt.Equal(*b.BreachAt) {
-		return a.BreachAt.Before(*b.BreachAt)
+	if c := fleet.CompareUrgency(a, b); c != 0 {
+		return c < 0
 	}
 	return a.ID < b.ID
 }
