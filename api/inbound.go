@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -55,7 +56,7 @@ func (s *Server) inboundTicketHook(c *gin.Context) {
 		Actor       string `json:"actor"`
 		Reason      string `json:"reason"`
 	}
-	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
 		abortProblem(c, http.StatusBadRequest, "request body: "+jsonErrorDetail(err), nil)
@@ -79,16 +80,7 @@ func (s *Server) inboundTicketHook(c *gin.Context) {
 		abortProblem(c, http.StatusBadRequest, err.Error(), nil)
 		return
 	}
-	t, err := s.opts.Incidents.Transition(c.Request.Context(), rowID, to, actor, req.Reason, s.opts.Now())
-	if err != nil {
-		if errors.Is(err, ticket.ErrTransition) {
-			abortProblem(c, http.StatusConflict, err.Error(), nil)
-			return
-		}
-		s.stateError(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, ticketView{RowID: rowID, Ticket: t, SLA: ticket.SLAStatus(t, s.opts.Incidents.Policy, s.opts.Now())})
+	s.applyTransition(c, rowID, to, actor, req.Reason)
 }
 
 // findTicket resolves a row id, a ticket id or a fingerprint to a row id.

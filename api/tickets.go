@@ -201,7 +201,13 @@ func (s *Server) transitionTicket(c *gin.Context) {
 		abortProblem(c, http.StatusBadRequest, "actor: required (who makes the change, for the audit trail)", nil)
 		return
 	}
-	t, err := s.opts.Incidents.Transition(c.Request.Context(), id, to, req.Actor, req.Reason, s.opts.Now())
+	s.applyTransition(c, id, to, req.Actor, req.Reason)
+}
+
+// applyTransition moves ticket rowID to state to and answers with the
+// ticket (409 when the lifecycle does not allow the move).
+func (s *Server) applyTransition(c *gin.Context, rowID int64, to ticket.State, actor, reason string) {
+	t, err := s.opts.Incidents.Transition(c.Request.Context(), rowID, to, actor, reason, s.opts.Now())
 	if err != nil {
 		if errors.Is(err, ticket.ErrTransition) {
 			abortProblem(c, http.StatusConflict, err.Error(), nil)
@@ -210,7 +216,7 @@ func (s *Server) transitionTicket(c *gin.Context) {
 		s.stateError(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, ticketView{RowID: id, Ticket: t, SLA: ticket.SLAStatus(t, s.opts.Incidents.Policy, s.opts.Now())})
+	c.JSON(http.StatusOK, ticketView{RowID: rowID, Ticket: t, SLA: ticket.SLAStatus(t, s.opts.Incidents.Policy, s.opts.Now())})
 }
 
 // deadLetters answers GET /api/v1/deliveries/dead: webhook deliveries that
