@@ -2,14 +2,13 @@ package api
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"time"
-
-	"encoding/json"
 
 	"github.com/gin-gonic/gin"
 

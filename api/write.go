@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"compress/gzip"
 	"context"
 	"errors"
@@ -94,7 +95,7 @@ func (s *Server) write(c *gin.Context) {
 		abortProblem(c, http.StatusBadRequest, "read body: "+err.Error(), nil)
 		return
 	}
-	points, stats, err := engine.ParseLineProtocol(strings.NewReader(string(data)), prec, s.opts.Now())
+	points, stats, err := engine.ParseLineProtocol(bytes.NewReader(data), prec, s.opts.Now())
 	s.ingest.strings.Add(float64(stats.SkippedStringFields))
 	var perr *engine.ParseError
 	if errors.As(err, &perr) {
