@@ -315,12 +315,13 @@ func ScenariosDisk(ctx context.Context, opts DiskScenarioOptions) (*DiskScenario
 	begin := time.Now()
 	results := make([][]DiskCase, len(o.Seeds))
 	errs := make([]error, len(o.Seeds))
-	if err := forEach(ctx, len(o.Seeds), o.Workers, func(i int) {
+	engine.ForEach(ctx, len(o.Seeds), o.Workers, func(i int) {
 		results[i], errs[i] = runDiskFleet(ctx, o.Seeds[i], o)
 		if o.Progress != nil && errs[i] == nil {
 			o.Progress(fmt.Sprintf("disk scenarios: seed %d: %d cases", o.Seeds[i], len(results[i])))
 		}
-	}); err != nil {
+	})
+	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	rep := &DiskScenarioReport{Options: o}

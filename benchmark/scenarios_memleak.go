@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/seed-f1b503aa/foresight/datasets"
+	"github.com/seed-f1b503aa/foresight/engine"
 	"github.com/seed-f1b503aa/foresight/engine/risk"
 )
 
@@ -180,12 +181,13 @@ func ScenariosMemLeak(ctx context.Context, opts MemLeakScenarioOptions) (*MemLea
 	cases := make([][]MemLeakCase, len(o.Seeds))
 	dets := make([][]MemLeakDetection, len(o.Seeds))
 	errs := make([]error, len(o.Seeds))
-	if err := forEach(ctx, len(o.Seeds), o.Workers, func(i int) {
+	engine.ForEach(ctx, len(o.Seeds), o.Workers, func(i int) {
 		cases[i], dets[i], errs[i] = runMemLeakFleet(ctx, o.Seeds[i], o)
 		if o.Progress != nil && errs[i] == nil {
 			o.Progress(fmt.Sprintf("memory-leak scenarios: seed %d: %d cases", o.Seeds[i], len(cases[i])))
 		}
-	}); err != nil {
+	})
+	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	rep := &MemLeakScenarioReport{Options: o}

@@ -241,13 +241,14 @@ func ScenariosMonthEnd(ctx context.Context, opts MonthEndScenarioOptions) (*Mont
 	}
 	results := make([][]MonthEndScenarioCase, len(jobs))
 	errs := make([]error, len(jobs))
-	if err := forEach(ctx, len(jobs), o.Workers, func(i int) {
+	engine.ForEach(ctx, len(jobs), o.Workers, func(i int) {
 		results[i], errs[i] = runMonthEndJob(ctx, jobs[i], o)
 		if o.Progress != nil && errs[i] == nil {
 			j := jobs[i]
 			o.Progress(fmt.Sprintf("seed %d, %s, %s, %.0f days ahead: %d series", j.seed, j.group.Name, j.month, j.lead, len(results[i])))
 		}
-	}); err != nil {
+	})
+	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	rep := &MonthEndScenarioReport{Options: o}

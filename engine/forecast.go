@@ -6,11 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"runtime"
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/seed-f1b503aa/foresight/calendar"
@@ -301,34 +299,12 @@ type ForecastOutcome struct {
 // stops starting new fits when ctx is done; unstarted inputs get ctx's
 // error.
 func ForecastMany(ctx context.Context, inputs []ForecastInput, spec ForecastSpec, workers int) []ForecastOutcome {
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
 	out := make([]ForecastOutcome, len(inputs))
-	jobs := make(chan int)
-	var wg sync.WaitGroup
-	for w := 0; w < min(workers, len(inputs)); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range jobs {
-				r, err := ForecastSamples(inputs[i].Name, inputs[i].Samples, spec)
-				out[i] = ForecastOutcome{Result: r, Err: err}
-			}
-		}()
-	}
-	i := 0
-feed:
-	for ; i < len(inputs); i++ {
-		select {
-		case jobs <- i:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(jobs)
-	wg.Wait()
-	for ; i < len(inputs); i++ {
+	started := ForEach(ctx, len(inputs), workers, func(i int) {
+		r, err := ForecastSamples(inputs[i].Name, inputs[i].Samples, spec)
+		out[i] = ForecastOutcome{Result: r, Err: err}
+	})
+	for i := started; i < len(inputs); i++ {
 		out[i] = ForecastOutcome{Err: ctx.Err()}
 	}
 	return out

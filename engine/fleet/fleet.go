@@ -6,10 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"runtime"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/seed-f1b503aa/foresight/calendar"
@@ -139,29 +137,7 @@ func (r *Runner) Run(ctx context.Context, now time.Time) (Snapshot, error) {
 		return Snapshot{Errors: errs}, fmt.Errorf("no source could be read: %s", errs[0])
 	}
 	preds := make([]Prediction, len(tasks))
-	workers := r.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				preds[i] = tasks[i]()
-			}
-		}()
-	}
-	for i := range tasks {
-		if ctx.Err() != nil {
-			break
-		}
-		next <- i
-	}
-	close(next)
-	wg.Wait()
+	engine.ForEach(ctx, len(tasks), r.Workers, func(i int) { preds[i] = tasks[i]() })
 	if err := ctx.Err(); err != nil {
 		return Snapshot{}, fmt.Errorf("fleet run interrupted: %w", err)
 	}
