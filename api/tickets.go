@@ -104,10 +104,12 @@ func (s *Server) listTickets(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"tickets": out, "offset": f.Offset, "limit": f.Limit})
 }
 
-func (s *Server) rowID(c *gin.Context) (int64, bool) {
+// idParam parses the positive integer path parameter id; what names it in
+// the error ("ticket row_id", "job_id").
+func idParam(c *gin.Context, what string) (int64, bool) {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil || id <= 0 {
-		abortProblem(c, http.StatusBadRequest, fmt.Sprintf("ticket id %q: use the row_id number", c.Param("id")), nil)
+		abortProblem(c, http.StatusBadRequest, fmt.Sprintf("%s %q: use a positive number", what, c.Param("id")), nil)
 		return 0, false
 	}
 	return id, true
@@ -118,7 +120,7 @@ func (s *Server) getTicket(c *gin.Context) {
 	if !s.ticketsEnabled(c) {
 		return
 	}
-	id, ok := s.rowID(c)
+	id, ok := idParam(c, "ticket row_id")
 	if !ok {
 		return
 	}
@@ -140,7 +142,7 @@ func (s *Server) ticketHistory(c *gin.Context) {
 	if !s.ticketsEnabled(c) {
 		return
 	}
-	id, ok := s.rowID(c)
+	id, ok := idParam(c, "ticket row_id")
 	if !ok {
 		return
 	}
@@ -177,7 +179,7 @@ func (s *Server) transitionTicket(c *gin.Context) {
 	if !s.ticketsEnabled(c) {
 		return
 	}
-	id, ok := s.rowID(c)
+	id, ok := idParam(c, "ticket row_id")
 	if !ok {
 		return
 	}
@@ -261,7 +263,7 @@ func (s *Server) retryDeadLetter(c *gin.Context) {
 	if !s.ticketsEnabled(c) {
 		return
 	}
-	id, ok := s.rowID(c)
+	id, ok := idParam(c, "job_id")
 	if !ok {
 		return
 	}
