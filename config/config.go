@@ -26,11 +26,14 @@ import (
 // environment variable named FORESIGHT_ followed by the upper-cased YAML
 // path joined with '_', e.g. store.influxdb.url → FORESIGHT_STORE_INFLUXDB_URL.
 type Config struct {
-	Server      ServerConfig      `yaml:"server"`
-	Store       StoreConfig       `yaml:"store"`
-	Demo        DemoConfig        `yaml:"demo"`
-	Log         LogConfig         `yaml:"log"`
-	Predictions PredictionsConfig `yaml:"predictions"`
+	Server ServerConfig `yaml:"server"`
+	Store  StoreConfig  `yaml:"store"`
+	Demo   DemoConfig   `yaml:"demo"`
+	Log    LogConfig    `yaml:"log"`
+	// Jobs are the scheduled prediction and forecast runs.
+	Jobs JobsConfig `yaml:"jobs"`
+	// Auth is API access control: tokens, roles, rate limits, audit.
+	Auth AuthConfig `yaml:"auth"`
 	// Predictors map metric names and tags to the risk predictors.
 	Predictors fleet.Rules `yaml:"predictors"`
 	// State is the database for tickets, notifications, job runs and audit.
@@ -66,12 +69,88 @@ type StateConfig struct {
 	JobTimeout Duration `yaml:"job_timeout"`
 }
 
-// PredictionsConfig controls the periodic fleet prediction run.
-type PredictionsConfig struct {
-	// Interval between runs over the whole fleet (0 disables them).
-	Interval Duration `yaml:"interval"`
+// JobsConfig holds the scheduled jobs and what they write back.
+type JobsConfig struct {
+	// Enabled turns the scheduler on (false: no scheduled runs; a run can
+	// still be triggered through the API).
+	Enabled bool `yaml:"enabled"`
+	// Writeback writes predictions and forecasts to the metric store so a
+	// Grafana data source can draw them beside the history.
+	Writeback WritebackConfig `yaml:"writeback"`
+	// StoreRetries is how many times a failed store read or write is
+	// retried within one run, with exponential backoff from RetryBackoff.
+	StoreRetries int      `yaml:"store_retries"`
+	RetryBackoff Duration `yaml:"retry_backoff"`
+	// StaleAfter marks served predictions stale when their run is older
+	// than this many schedule periods (e.g. 2: two missed runs).
+	StaleAfter float64 `yaml:"stale_after_periods"`
+	// Run lists the jobs.
+	Run []JobSpec `yaml:"run"`
+}
+
+// WritebackConfig names the measurements results are written to.
+type WritebackConfig struct {
+	Enabled bool `yaml:"enabled"`
+	// Predictions is the measurement for predictions (one point per
+	// prediction per run).
+	Predictions string `yaml:"predictions"`
+	// Forecasts is the measurement for forecast paths (mean/lo/hi).
+	Forecasts string `yaml:"forecasts"`
+}
+
+// JobSpec is one scheduled job.
+type JobSpec struct {
+	// Name identifies the job in the API, runs and logs.
+	Name string `yaml:"name"`
+	// Type is "predict" (risk predictors over the fleet) or "forecast"
+	// (a model forecast of every matching series).
+	Type string `yaml:"type"`
+	// Schedule is a cron expression (5 fields, or @hourly, @every 15m…),
+	// in the time zone of TZ (default UTC).
+	Schedule string `yaml:"schedule"`
+	TZ       string `yaml:"tz"`
 	// Timeout bounds one run.
 	Timeout Duration `yaml:"timeout"`
+	// Kinds are the predictors a "predict" job runs: disk, memleak, monthend.
+	Kinds []string `yaml:"kinds"`
+	// OnlyInCloseWindow skips scheduled runs outside the month-end close
+	// window of the business calendar (manual triggers always run).
+	OnlyInCloseWindow bool `yaml:"only_in_close_window"`
+	// Forecast configures a "forecast" job.
+	Forecast ForecastJobSpec `yaml:"forecast"`
+}
+
+// ForecastJobSpec selects the series a forecast job forecasts and how.
+type ForecastJobSpec struct {
+	Measurement string            `yaml:"measurement"`
+	Field       string            `yaml:"field"`
+	Where       map[string]string `yaml:"where"`
+	// History read per series, downsampled in the store to Step.
+	History Duration `yaml:"history"`
+	Step    Duration `yaml:"step"`
+	// Horizon in steps.
+	Horizon int `yaml:"horizon"`
+	// Model is a model name accepted by the forecast API (auto, ets, mstl…).
+	Model string `yaml:"model"`
+	// Levels are the interval levels written back (e.g. [80, 95]).
+	Levels []float64 `yaml:"levels"`
+}
+
+// AuthConfig is API access control.
+type AuthConfig struct {
+	// Enabled requires a token on every /api/v1 route and on ingest;
+	// /healthz, /readyz, /metrics and /ping stay open.
+	Enabled bool `yaml:"enabled"`
+	// BootstrapTokenFile: when auth is on and no token exists yet, an
+	// admin token is created and written to this file (mode 0600) once;
+	// it is never logged.
+	BootstrapTokenFile string `yaml:"bootstrap_token_file"`
+	// RateLimit is requests per second allowed per token (0: unlimited),
+	// with bursts up to Burst.
+	RateLimit float64 `yaml:"rate_limit"`
+	Burst     int     `yaml:"burst"`
+	// AuditRetention is how long audit records are kept.
+	AuditRetention Duration `yaml:"audit_retention"`
 }
 
 // ServerConfig configures the HTTP server.
@@ -90,6 +169,9 @@ type ServerConfig struct {
 	// InboundSecret signs POST /api/v1/hooks/tickets, the hook external
 	// ticketing systems call (empty: the hook is off).
 	InboundSecret string `yaml:"inbound_secret"`
+	// TLSCert and TLSKey, both set, serve HTTPS instead of HTTP.
+	TLSCert string `yaml:"tls_cert"`
+	TLSKey  string `yaml:"tls_key"`
 }
 
 // StoreConfig selects and configures the metric store.
@@ -236,8 +318,12 @@ func (c Config) Validate() error {
 	} else if c.State.RescueStuckAfter > 0 && c.State.JobTimeout >= c.State.RescueStuckAfter {
 		errs = append(errs, fmt.Errorf("state.job_timeout (%s) must be shorter than state.rescue_stuck_after (%s)", c.State.JobTimeout.D(), c.State.RescueStuckAfter.D()))
 	}
-	if c.Predictions.Interval < 0 || c.Predictions.Timeout < 0 {
-		errs = append(errs, errors.New("predictions: interval and timeout must not be negative"))
+	errs = append(errs, c.Jobs.validate()...)
+	if (c.Server.TLSCert == "") != (c.Server.TLSKey == "") {
+		errs = append(errs, errors.New("server.tls_cert and server.tls_key: set both or neither"))
+	}
+	if c.Auth.RateLimit < 0 || c.Auth.Burst < 0 || c.Auth.AuditRetention < 0 {
+		errs = append(errs, errors.New("auth: rate_limit, burst and audit_retention must not be negative"))
 	}
 	if c.Server.MaxBodyBytes <= 0 {
 		errs = append(errs, errors.New("server.max_body_bytes: must be positive"))
@@ -403,3 +489,50 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 
 // MarshalYAML implements yaml.Marshaler.
 func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(), nil }
+
+// validate checks the job list: unique names, known types and kinds, a
+// parseable schedule is checked by the scheduler itself.
+func (j JobsConfig) validate() []error {
+	var errs []error
+	if j.StoreRetries < 0 || j.RetryBackoff < 0 || j.StaleAfter < 0 {
+		errs = append(errs, errors.New("jobs: store_retries, retry_backoff and stale_after_periods must not be negative"))
+	}
+	seen := map[string]bool{}
+	for i, s := range j.Run {
+		where := fmt.Sprintf("jobs.run[%d]", i)
+		if s.Name == "" {
+			errs = append(errs, fmt.Errorf("%s.name: required", where))
+		} else if seen[s.Name] {
+			errs = append(errs, fmt.Errorf("%s.name: %q is used twice", where, s.Name))
+		}
+		seen[s.Name] = true
+		if s.Schedule == "" {
+			errs = append(errs, fmt.Errorf("%s.schedule: required", where))
+		}
+		if s.Timeout < 0 {
+			errs = append(errs, fmt.Errorf("%s.timeout: must not be negative", where))
+		}
+		switch s.Type {
+		case "predict":
+			if len(s.Kinds) == 0 {
+				errs = append(errs, fmt.Errorf("%s.kinds: a predict job needs at least one of disk, memleak, monthend", where))
+			}
+			for _, k := range s.Kinds {
+				if _, err := fleet.ParseKind(k); err != nil {
+					errs = append(errs, fmt.Errorf("%s.kinds: %w", where, err))
+				}
+			}
+		case "forecast":
+			f := s.Forecast
+			if f.Measurement == "" || f.Field == "" {
+				errs = append(errs, fmt.Errorf("%s.forecast: measurement and field are required", where))
+			}
+			if f.Step <= 0 || f.History <= 0 || f.Horizon <= 0 {
+				errs = append(errs, fmt.Errorf("%s.forecast: history, step and horizon must be positive", where))
+			}
+		default:
+			errs = append(errs, fmt.Errorf("%s.type: %q is not predict or forecast", where, s.Type))
+		}
+	}
+	return errs
+}

@@ -98,8 +98,8 @@ func TestExamplePredictorsAreTheDefaults(t *testing.T) {
 	if !reflect.DeepEqual(c.Predictors, fleet.DefaultRules()) {
 		t.Fatalf("example.yaml predictors differ from fleet.DefaultRules():\n%+v\n%+v", c.Predictors, fleet.DefaultRules())
 	}
-	if c.Predictions.Interval.D() != 15*time.Minute {
-		t.Fatal(c.Predictions.Interval)
+	if len(c.Jobs.Run) != 5 || c.Jobs.Run[0].Name != "disk" || c.Jobs.Run[0].Schedule != "*/15 * * * *" || c.Jobs.Run[4].Forecast.Step.D() != time.Hour {
+		t.Fatalf("%+v", c.Jobs.Run)
 	}
 	got, err := Load("", []string{"FORESIGHT_PREDICTORS_DISK_HISTORY=48h", "FORESIGHT_PREDICTORS_DISK_WARN_PERCENT=80"})
 	if err != nil || got.Predictors.Disk.History != 48*time.Hour || got.Predictors.Disk.WarnPercent != 80 {
@@ -120,5 +120,19 @@ func TestExampleTicketPolicyIsTheDefault(t *testing.T) {
 	}
 	if _, err := Load("", []string{"FORESIGHT_STATE_DRIVER=postgres"}); err == nil || !strings.Contains(err.Error(), "state.dsn") {
 		t.Fatalf("postgres without dsn: %v", err)
+	}
+}
+
+func TestJobsValidation(t *testing.T) {
+	c := Default()
+	c.Jobs.Run = append(c.Jobs.Run, JobSpec{Name: "disk", Type: "predict", Schedule: "@hourly", Kinds: []string{"cpu"}},
+		JobSpec{Name: "f", Type: "forecast", Schedule: "@hourly"}, JobSpec{Name: "x", Type: "nope"})
+	c.Server.TLSCert = "cert.pem"
+	err := c.Validate()
+	for _, want := range []string{`jobs.run[5].name: "disk" is used twice`, `jobs.run[5].kinds: kind "cpu"`,
+		"jobs.run[6].forecast: measurement and field are required", `jobs.run[7].type: "nope"`, "server.tls_cert and server.tls_key"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("want %q in %v", want, err)
+		}
 	}
 }

@@ -49,11 +49,11 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var preload atomic.Pointer[string]
 	var preds *predictionLoop
 	var predsFn func() (fleet.Snapshot, error)
-	if cfg.Predictions.Interval > 0 {
+	if cfg.Jobs.Enabled {
 		preds = &predictionLoop{
 			runner:   &fleet.Runner{Store: store, Rules: cfg.Predictors, Logger: log},
-			interval: cfg.Predictions.Interval.D(),
-			timeout:  max(cfg.Predictions.Timeout.D(), time.Minute),
+			interval: 15 * time.Minute,
+			timeout:  10 * time.Minute,
 			log:      log,
 		}
 		predsFn = preds.snapshot
