@@ -42,3 +42,37 @@ bench:
 
 clean:
 	rm -rf bin
+
+## bench-api: load-test the HTTP API of a local demo server (closed loop, 200 clients, 30 s; open loop, 1,000 req/s, 60 s)
+.PHONY: bench-api
+bench-api:
+	bash scripts/bench-api.sh
+
+## notebooks: re-execute the analyses in notebooks/ (Markdown + PNG figures; `go test ./notebooks/` checks they are current)
+.PHONY: notebooks
+notebooks:
+	$(GO) run ./notebooks/monthend -out notebooks/monthend
+	$(GO) run ./notebooks/disk -out notebooks/disk
+	$(GO) run ./notebooks/memleak -out notebooks/memleak
+
+## fuzz: every fuzz target for 10 s each (scripts/fuzz.sh; FUZZTIME=60 make fuzz for longer)
+.PHONY: fuzz docker
+FUZZTIME ?= 10
+fuzz:
+	bash scripts/fuzz.sh $(FUZZTIME)
+
+## docker: the container image foresight:dev (deploy/Dockerfile, build context: the repository)
+docker:
+	docker build -f deploy/Dockerfile -t foresight:dev .
+
+.PHONY: web screenshots
+
+## web: rebuild the web console's assets in web/dist (npm ci && npm run build)
+web:
+	bash scripts/browser.sh web-build
+
+## screenshots: every console page in headless Chromium, saved to web/screenshots/
+screenshots:
+	rm -f web/screenshots/*.png
+	FORESIGHT_CHROMIUM=$$(bash scripts/browser.sh install) FORESIGHT_REQUIRE_BROWSER=1 \
+		FORESIGHT_SCREENSHOTS=$(CURDIR)/web/screenshots $(GO) test -count=1 -run TestConsole ./web/

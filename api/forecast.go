@@ -217,7 +217,16 @@ func (s *Server) forecastProblem(c *gin.Context, err error) {
 // forecasts it. Query: horizon (steps, default 24), step (default 1h),
 // history (default 28d), model, level (80,95), season (default: detected),
 // include_history (true to return the history used).
+//
+// Answers are cached for up to a minute per (series, query), and
+// concurrent identical requests share one fit (X-Cache says which).
 func (s *Server) seriesForecast(c *gin.Context) {
+	bucket := s.opts.Now().Truncate(time.Minute).Unix()
+	key := fmt.Sprintf("forecast\x00%s\x00%s\x00%d", c.Param("id"), c.Request.URL.RawQuery, bucket)
+	s.cache.serve(c, key, s.computeSeriesForecast)
+}
+
+func (s *Server) computeSeriesForecast(c *gin.Context) {
 	key, err := engine.ParseSeriesID(c.Param("id"))
 	if err != nil {
 		abortProblem(c, http.StatusBadRequest, err.Error()+" (URL-encode the id: measurement,tag=value#field)", nil)

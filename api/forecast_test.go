@@ -1,11 +1,16 @@
 package api
 
 import (
+	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
+	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -151,5 +156,101 @@ func TestSeriesForecastFromStore(t *testing.T) {
 	resp, _ = do(t, "GET", ts.URL+"/api/v1/series/"+url.PathEscape("cpu,host=nope#usage")+"/forecast", nil, nil)
 	if resp.StatusCode != 404 {
 		t.Errorf("missing series: %d", resp.StatusCode)
+	}
+}
+
+// TestForecastCacheAndGzip: the same forecast asked twice is fitted once
+// (X-Cache: miss, then hit, same body); 20 concurrent askers of a new
+// query share one fit; answers are gzip-compressed when asked for.
+func TestForecastCacheAndGzip(t *testing.T) {
+	ts, _ := newTestServer(t, 0)
+	var lpb strings.Builder
+	for i := 0; i < 240; i++ {
+		tm := testNow.Add(-time.Duration(240-i) * time.Hour)
+		fmt.Fprintf(&lpb, "cpu,host=app-01 usage=%.4f %d\n", 50+20*math.Sin(2*math.Pi*float64(i)/24), tm.Unix())
+	}
+	if resp, b := do(t, "POST", ts.URL+"/api/v2/write?precision=s", strings.NewReader(lpb.String()), nil); resp.StatusCode != 204 {
+		t.Fatalf("%d %s", resp.StatusCode, b)
+	}
+	u := ts.URL + "/api/v1/series/" + url.PathEscape("cpu,host=app-01#usage") + "/forecast?horizon=12&model=ets&season=24&history=10d"
+	r1, b1 := do(t, "GET", u, nil, nil)
+	r2, b2 := do(t, "GET", u, nil, nil)
+	if r1.Header.Get("X-Cache") != "miss" || r2.Header.Get("X-Cache") != "hit" || !bytes.Equal(b1, b2) || r2.StatusCode != 200 {
+		t.Fatalf("%q %q equal=%v", r1.Header.Get("X-Cache"), r2.Header.Get("X-Cache"), bytes.Equal(b1, b2))
+	}
+	if r1.Header.Get(RequestIDHeader) == r2.Header.Get(RequestIDHeader) {
+		t.Fatal("a cached answer must carry its own request id")
+	}
+	// An error is not cached.
+	bad := ts.URL + "/api/v1/series/" + url.PathEscape("cpu,host=nope#usage") + "/forecast"
+	for i := 0; i < 2; i++ {
+		if resp, _ := do(t, "GET", bad, nil, nil); resp.StatusCode != 404 || resp.Header.Get("X-Cache") == "hit" {
+			t.Fatalf("error answer: %d %q", resp.StatusCode, resp.Header.Get("X-Cache"))
+		}
+	}
+	var wg sync.WaitGroup
+	caches := make([]string, 20)
+	bodies := make([][]byte, 20)
+	for i := range caches {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp, err := http.Get(u + "&level=90")
+			if err != nil {
+				return
+			}
+			defer resp.Body.Close()
+			bodies[i], _ = io.ReadAll(resp.Body)
+			caches[i] = resp.Header.Get("X-Cache")
+		}()
+	}
+	wg.Wait()
+	misses := 0
+	for i, c := range caches {
+		if c == "miss" {
+			misses++
+		}
+		if !bytes.Equal(bodies[i], bodies[0]) || len(bodies[i]) == 0 {
+			t.Fatalf("answer %d differs", i)
+		}
+	}
+	if misses != 1 {
+		t.Fatalf("%d fits for 20 concurrent identical requests (%v), want 1", misses, caches)
+	}
+
+	// gzip when asked (the transport does not decode when we set the header).
+	req, _ := http.NewRequest("GET", u, nil)
+	req.Header.Set("Accept-Encoding", "gzip")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.Header.Get("Content-Encoding") != "gzip" {
+		t.Fatalf("Content-Encoding %q", resp.Header.Get("Content-Encoding"))
+	}
+	zr, err := gzip.NewReader(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := io.ReadAll(zr)
+	if err != nil || !bytes.Equal(plain, b1) {
+		t.Fatalf("gzip body differs: %v", err)
+	}
+}
+
+func TestListPaginationHeaders(t *testing.T) {
+	ts, _ := newTestServer(t, 0)
+	if resp, b := do(t, "POST", ts.URL+"/api/v2/write?precision=s", strings.NewReader(lp(3, "a")+lp(3, "b")+lp(3, "c")), nil); resp.StatusCode != 204 {
+		t.Fatalf("%d %s", resp.StatusCode, b)
+	}
+	resp, _ := do(t, "GET", ts.URL+"/api/v1/series?measurement=disk&limit=2", nil, nil)
+	// 3 hosts × 2 fields = 6 series.
+	if resp.Header.Get("X-Total-Count") != "6" || resp.Header.Get("Link") != `</api/v1/series?limit=2&measurement=disk&offset=2>; rel="next"` {
+		t.Fatalf("%v", resp.Header)
+	}
+	resp, _ = do(t, "GET", ts.URL+"/api/v1/series?measurement=disk&limit=2&offset=4", nil, nil)
+	if resp.Header.Get("Link") != "" {
+		t.Fatalf("last page has a next link: %v", resp.Header)
 	}
 }

@@ -79,6 +79,8 @@ func (s *Server) inboundTicketHook(c *gin.Context) {
 		abortProblem(c, http.StatusBadRequest, err.Error(), nil)
 		return
 	}
+	setAuditTarget(c, fmt.Sprintf("ticket %d", rowID))
+	setAuditDetail(c, "to "+string(to)+" by "+actor)
 	s.applyTransition(c, rowID, to, actor, req.Reason)
 }
 

@@ -60,8 +60,9 @@ func recovery(log *slog.Logger) gin.HandlerFunc {
 
 // httpMetrics holds the server's own Prometheus metrics.
 type httpMetrics struct {
-	requests *prometheus.CounterVec
-	duration *prometheus.HistogramVec
+	requests      *prometheus.CounterVec
+	duration      *prometheus.HistogramVec
+	auditFailures prometheus.Counter
 }
 
 func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
@@ -76,7 +77,11 @@ func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2.5, 12),
 		}, []string{"route", "method"}),
 	}
-	reg.MustRegister(m.requests, m.duration)
+	m.auditFailures = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "foresight_audit_write_failures_total",
+		Help: "Mutating API calls whose audit record could not be written.",
+	})
+	reg.MustRegister(m.requests, m.duration, m.auditFailures)
 	return m
 }
 

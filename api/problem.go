@@ -18,6 +18,9 @@ type Problem struct {
 	Extra     map[string]any `json:"-"`
 }
 
+// problemDetailKey keeps a problem's detail for the audit record.
+const problemDetailKey = "problem_detail"
+
 // problemContentType is the media type of RFC 7807 documents.
 const problemContentType = "application/problem+json"
 
@@ -32,6 +35,7 @@ func abortProblem(c *gin.Context, status int, detail string, extra map[string]an
 		body["detail"] = detail
 	}
 	body["instance"] = c.Request.URL.Path
+	c.Set(problemDetailKey, detail)
 	if id, ok := c.Get(requestIDKey); ok {
 		body["request_id"] = id
 	}

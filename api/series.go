@@ -82,6 +82,7 @@ func (s *Server) listSeries(c *gin.Context) {
 		}
 		items[i] = seriesItem{ID: k.ID(), Measurement: k.Measurement, Field: k.Field, Tags: tags}
 	}
+	setPage(c, offset, limit, len(items), total)
 	c.JSON(http.StatusOK, gin.H{"series": items, "total": total, "offset": offset, "limit": limit})
 }
 

@@ -8,10 +8,10 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/gin-contrib/gzip"
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/seed-f1b503aa/foresight/calendar"
 	"github.com/seed-f1b503aa/foresight/engine"
@@ -48,6 +48,14 @@ type Options struct {
 	Incidents *incident.Service
 	// InboundSecret signs the inbound ticket hook (empty: hook off).
 	InboundSecret string
+	// Auth is access control: tokens, roles, rate limits and the audit
+	// log of mutating calls.
+	Auth AuthOptions
+	// Jobs serves the scheduled jobs and the predictions they computed;
+	// nil falls back to Predictions and disables the job routes.
+	Jobs Jobs
+	// Config, when set, is served (secrets redacted) to admins.
+	Config func() any
 	// Calendar is the business calendar the regression model uses for
 	// calendar regressors; nil means the built-in default.
 	Calendar *calendar.Calendar
@@ -61,6 +69,8 @@ type Server struct {
 	reg     *prometheus.Registry
 	ingest  *ingestMetrics
 	metrics *httpMetrics
+	limiter *rateLimiter
+	cache   *responseCache
 }
 
 // New builds a Server. It does not listen; use Handler with an http.Server.
@@ -86,7 +96,12 @@ func New(opts Options) *Server {
 		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
 	gin.SetMode(gin.ReleaseMode)
+	if opts.Auth.Enabled && opts.Auth.Authenticate == nil {
+		panic("api: Auth.Enabled needs Auth.Authenticate")
+	}
 	s := &Server{opts: opts, log: opts.Logger, reg: reg}
+	s.limiter = newRateLimiter(opts.Auth.RateLimit, opts.Auth.Burst)
+	s.cache = newResponseCache(512, opts.Now)
 	s.metrics = newHTTPMetrics(reg)
 	s.ingest = newIngestMetrics(reg)
 	r := gin.New()
@@ -96,36 +111,24 @@ func New(opts Options) *Server {
 	r.UnescapePathValues = true
 	r.RemoveExtraSlash = false
 	r.HandleMethodNotAllowed = true
-	r.Use(requestID(), recovery(s.log), observe(s.log, s.metrics))
+	r.Use(requestID(), recovery(s.log), observe(s.log, s.metrics),
+		// Answers are compressed (fastest level: JSON compresses 6-7x even so)
+		// for clients that ask; ingest bodies are
+		// decoded by the write handler itself, /metrics by promhttp.
+		gzip.Gzip(gzip.BestSpeed, gzip.WithExcludedPaths([]string{"/api/v2/write", "/write", "/metrics", "/ping"})))
 	r.NoRoute(func(c *gin.Context) { abortProblem(c, http.StatusNotFound, "no such route: "+c.Request.URL.Path, nil) })
 	r.NoMethod(func(c *gin.Context) {
 		abortProblem(c, http.StatusMethodNotAllowed, c.Request.Method+" is not allowed on "+c.Request.URL.Path, nil)
 	})
 
-	r.GET("/healthz", s.healthz)
-	r.GET("/readyz", s.readyz)
-	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})))
-
-	// InfluxDB-compatible ingest: v2 (Telegraf outputs.influxdb_v2) and v1 (outputs.influxdb).
-	r.POST("/api/v2/write", s.write)
-	r.POST("/write", s.write)
-	r.GET("/ping", s.ping)
-	r.HEAD("/ping", s.ping)
-
-	v1 := r.Group("/api/v1")
-	v1.GET("/series", s.listSeries)
-	v1.GET("/series/:id/data", s.seriesData)
-	v1.GET("/series/:id/forecast", s.seriesForecast)
-	v1.POST("/forecast", s.postForecast)
-	v1.GET("/predictions", s.predictions)
-	v1.GET("/tickets", s.listTickets)
-	v1.GET("/tickets/:id", s.getTicket)
-	v1.GET("/tickets/:id/history", s.ticketHistory)
-	v1.POST("/tickets/:id/transition", s.transitionTicket)
-	v1.GET("/deliveries/dead", s.deadLetters)
-	v1.POST("/hooks/tickets", s.inboundTicketHook)
-	v1.GET("/runs", s.listRuns)
-	v1.POST("/deliveries/:id/retry", s.retryDeadLetter)
+	for _, rt := range s.routes() {
+		chain := []gin.HandlerFunc{}
+		if rt.action != "" {
+			chain = append(chain, s.audit(rt.action))
+		}
+		chain = append(chain, s.authorize(rt.role), rt.handler)
+		r.Handle(rt.method, rt.path, chain...)
+	}
 	s.router = r
 	return s
 }

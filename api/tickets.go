@@ -101,6 +101,7 @@ func (s *Server) listTickets(c *gin.Context) {
 		}
 		out = append(out, v)
 	}
+	setPage(c, f.Offset, f.Limit, len(out))
 	c.JSON(http.StatusOK, gin.H{"tickets": out, "offset": f.Offset, "limit": f.Limit})
 }
 
@@ -199,11 +200,104 @@ func (s *Server) transitionTicket(c *gin.Context) {
 		abortProblem(c, http.StatusBadRequest, "to: "+err.Error(), nil)
 		return
 	}
-	if strings.TrimSpace(req.Actor) == "" {
-		abortProblem(c, http.StatusBadRequest, "actor: required (who makes the change, for the audit trail)", nil)
+	actor, ok := s.actor(c, req.Actor)
+	if !ok {
 		return
 	}
-	s.applyTransition(c, id, to, req.Actor, req.Reason)
+	setAuditTarget(c, fmt.Sprintf("ticket %d", id))
+	setAuditDetail(c, "to "+string(to))
+	s.applyTransition(c, id, to, actor, req.Reason)
+}
+
+// actor names who makes a change for the ticket history. With auth on it
+// is the token's name, and a person named in the body is recorded beside
+// it ("alice via ops-console"); with auth off the body must name someone.
+func (s *Server) actor(c *gin.Context, named string) (string, bool) {
+	named = strings.TrimSpace(named)
+	if s.opts.Auth.Enabled {
+		p := principal(c)
+		if named == "" || named == p.Name {
+			return p.Name, true
+		}
+		return named + " via " + p.Name, true
+	}
+	if named == "" {
+		abortProblem(c, http.StatusBadRequest, "actor: required (who makes the change, for the audit trail)", nil)
+		return "", false
+	}
+	return named, true
+}
+
+// commentTicket answers POST /api/v1/tickets/{id}/comments with
+// {"text": "…", "actor": "alice"}: a work note in the ticket's history.
+func (s *Server) commentTicket(c *gin.Context) {
+	if !s.ticketsEnabled(c) {
+		return
+	}
+	id, ok := idParam(c, "ticket row_id")
+	if !ok {
+		return
+	}
+	setAuditTarget(c, fmt.Sprintf("ticket %d", id))
+	var req struct {
+		Text  string `json:"text"`
+		Actor string `json:"actor"`
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(c.Writer, c.Request.Body, 64<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		abortProblem(c, http.StatusBadRequest, "request body: "+jsonErrorDetail(err), nil)
+		return
+	}
+	req.Text = strings.TrimSpace(req.Text)
+	if req.Text == "" || len(req.Text) > 10000 {
+		abortProblem(c, http.StatusBadRequest, "text: required, at most 10000 bytes", nil)
+		return
+	}
+	actor, ok := s.actor(c, req.Actor)
+	if !ok {
+		return
+	}
+	a, err := s.opts.Incidents.Comment(c.Request.Context(), id, actor, req.Text, s.opts.Now())
+	if err != nil {
+		s.stateError(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, gin.H{"row_id": id, "version": a.Version, "at": a.At, "actor": a.Actor, "text": a.Reason})
+}
+
+// ticketComments answers GET /api/v1/tickets/{id}/comments: the work
+// notes, oldest first.
+func (s *Server) ticketComments(c *gin.Context) {
+	if !s.ticketsEnabled(c) {
+		return
+	}
+	id, ok := idParam(c, "ticket row_id")
+	if !ok {
+		return
+	}
+	if _, err := s.opts.State.GetTicket(c.Request.Context(), id); err != nil {
+		s.stateError(c, err)
+		return
+	}
+	h, err := s.opts.State.TicketHistory(c.Request.Context(), id)
+	if err != nil {
+		s.stateError(c, err)
+		return
+	}
+	type comment struct {
+		Version int64  `json:"version"`
+		At      any    `json:"at"`
+		Actor   string `json:"actor"`
+		Text    string `json:"text"`
+	}
+	out := []comment{}
+	for _, a := range h {
+		if a.Action == "comment" {
+			out = append(out, comment{a.Version, a.At, a.Actor, a.Reason})
+		}
+	}
+	c.JSON(http.StatusOK, gin.H{"row_id": id, "comments": out})
 }
 
 // applyTransition moves ticket rowID to state to and answers with the

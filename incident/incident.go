@@ -295,3 +295,19 @@ func toNotifyEvent(ev ticket.Event, policy ticket.Policy, baseURL string, now ti
 		OpenedAt: t.OpenedAt, UpdatedAt: t.UpdatedAt, ResolvedAt: t.ResolvedAt, ResolveReason: t.ResolveReason,
 	}}
 }
+
+// Comment adds a work note to a ticket's history without changing the
+// ticket (no notification: a note is for the people working it).
+func (s *Service) Comment(ctx context.Context, rowID int64, actor, text string, now time.Time) (state.AuditRecord, error) {
+	var out state.AuditRecord
+	err := s.Store.InTx(ctx, func(tx *state.Tx) error {
+		rec, err := tx.GetTicket(ctx, rowID)
+		if err != nil {
+			return err
+		}
+		out = state.AuditRecord{TicketID: rec.ID, Version: rec.Version, At: now.UTC(), Actor: actor, Action: "comment",
+			From: rec.State, To: rec.State, Reason: text}
+		return tx.AppendAudit(ctx, &out)
+	})
+	return out, err
+}

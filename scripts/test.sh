@@ -27,6 +27,10 @@ trap cleanup EXIT
 eval "$(bash scripts/influxdb.sh env)"
 export FORESIGHT_REQUIRE_INFLUX=1
 export FORESIGHT_REQUIRE_POSTGRES=1
+# The web console's browser test: headless Chromium (apt-get installs it if
+# missing), required so that the test fails rather than skips without it.
+bash scripts/browser.sh install
+export FORESIGHT_CHROMIUM=/usr/bin/chromium FORESIGHT_REQUIRE_BROWSER=1
 
 go vet ./...
 go test -count=1 -timeout 15m "$@" ./...

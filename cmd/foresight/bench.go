@@ -20,13 +20,21 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if len(args) > 0 && args[0] == "scenarios" {
 		return cmdBenchScenarios(ctx, args[1:], stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "jobs" {
+		return cmdBenchJobs(ctx, args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "api" {
+		return cmdBenchAPI(ctx, args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "m4" {
 		fmt.Fprintln(stderr, "usage: foresight bench m4 -data DIR [-models LIST] [-csv FILE] [-series-csv FILE] [-workers N] [-limit N] [-seed N] [-timeout D]")
 		fmt.Fprintln(stderr, "       foresight bench scenarios [-seeds 1,2,3] [-only disk,memleak,monthend]")
+		fmt.Fprintln(stderr, "       foresight bench jobs -influx-url URL [-series 5000] [-days 30] [-step 5m] [-load]")
+		fmt.Fprintln(stderr, "       foresight bench api -server URL [-token T] [-clients 200] [-duration 30s] [-rate 0] [-paths default] [-json]")
 		if len(args) == 0 {
-			return usageError{"bench: name a benchmark (m4 or scenarios)"}
+			return usageError{"bench: name a benchmark (m4, scenarios or api)"}
 		}
-		return usageError{fmt.Sprintf("bench: unknown benchmark %q (use m4 or scenarios)", args[0])}
+		return usageError{fmt.Sprintf("bench: unknown benchmark %q (use m4, scenarios or api)", args[0])}
 	}
 	fs := flag.NewFlagSet("bench m4", flag.ContinueOnError)
 	fs.SetOutput(stderr)

@@ -3,8 +3,17 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
+	"math/big"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -34,7 +43,7 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-var upRE = regexp.MustCompile(`Foresight is up: (http://\S+)`)
+var upRE = regexp.MustCompile(`Foresight is up: (https?://\S+)`)
 
 // startServe runs `foresight serve` in-process with the environment already
 // set by the caller and returns its base URL; the server stops at cleanup.
@@ -191,6 +200,9 @@ func TestIngestIntoInfluxThenListThroughServer(t *testing.T) {
 	t.Setenv("FORESIGHT_STORE_INFLUXDB_BUCKET", db)
 	t.Setenv("FORESIGHT_SERVER_LISTEN", "127.0.0.1:0")
 	t.Setenv("FORESIGHT_LOG_LEVEL", "warn")
+	// No scheduled jobs: their write-back would add foresight_* series to
+	// the exact listing checked below.
+	t.Setenv("FORESIGHT_JOBS_ENABLED", "false")
 
 	dir := t.TempDir()
 	now := time.Now().Truncate(time.Minute)
@@ -240,6 +252,7 @@ func TestIngestEmbeddedFilesThenServe(t *testing.T) {
 	t.Setenv("FORESIGHT_STORE_EMBEDDED_DIR", filepath.Join(dir, "tsdb"))
 	t.Setenv("FORESIGHT_SERVER_LISTEN", "127.0.0.1:0")
 	t.Setenv("FORESIGHT_LOG_LEVEL", "warn")
+	t.Setenv("FORESIGHT_JOBS_ENABLED", "false") // as above: an exact series listing follows
 	now := time.Now().Truncate(time.Minute)
 	var lp, csv strings.Builder
 	csv.WriteString("series,timestamp,value\n")
@@ -414,7 +427,7 @@ notify:
 			Predictions int    `json:"predictions"`
 		} `json:"runs"`
 	}
-	getJSON(t, base+"/api/v1/runs?job=predictions", &runs)
+	getJSON(t, base+"/api/v1/runs?job=disk", &runs) // the default config's disk job
 	if len(runs.Runs) == 0 || runs.Runs[0].Predictions == 0 {
 		t.Fatalf("runs %+v", runs.Runs)
 	}
@@ -425,4 +438,174 @@ notify:
 	if len(dead.DeadLetters) != 0 {
 		t.Fatalf("dead letters: %v", dead.DeadLetters)
 	}
+}
+
+// serveUntil runs `foresight serve` in-process with the environment already
+// set by the caller and returns its base URL and a function that stops it
+// and waits for it to return.
+func serveUntil(t *testing.T) (string, func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, errOut syncBuffer
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"serve"}, &out, &errOut) }()
+	stopped := false
+	stop := func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("serve returned %v; log:\n%s", err, errOut.String())
+			}
+		case <-time.After(30 * time.Second):
+			t.Error("serve did not shut down within 30s")
+		}
+	}
+	t.Cleanup(stop)
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if m := upRE.FindStringSubmatch(out.String()); m != nil {
+			return m[1], stop
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("serve exited early: %v\n%s", err, errOut.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	t.Fatalf("serve did not come up; log:\n%s", errOut.String())
+	return "", nil
+}
+
+// TestServeJobsWriteBackAndSurviveRestart: the scheduler's catch-up
+// computes predictions soon after start and writes them back to the
+// store; a restarted server serves the persisted predictions at once,
+// without a new run.
+func TestServeJobsWriteBackAndSurviveRestart(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("FORESIGHT_SERVER_LISTEN", "127.0.0.1:0")
+	t.Setenv("FORESIGHT_STORE_BACKEND", "embedded")
+	t.Setenv("FORESIGHT_STORE_EMBEDDED_DIR", filepath.Join(dir, "tsdb"))
+	t.Setenv("FORESIGHT_STATE_PATH", filepath.Join(dir, "state.db"))
+	t.Setenv("FORESIGHT_DEMO_PRELOAD", "true")
+	t.Setenv("FORESIGHT_DEMO_HOSTS", "3")
+	t.Setenv("FORESIGHT_DEMO_DAYS", "35")
+	t.Setenv("FORESIGHT_DEMO_STEP", "15m")
+	t.Setenv("FORESIGHT_LOG_LEVEL", "warn")
+	type predictions struct {
+		ComputedAt  time.Time `json:"computed_at"`
+		Total       int       `json:"total"`
+		Predictions []struct {
+			ID   string `json:"id"`
+			Kind string `json:"kind"`
+		} `json:"predictions"`
+	}
+	base, stop := serveUntil(t)
+	waitReady(t, base, 60*time.Second)
+	var first predictions
+	deadline := time.Now().Add(60 * time.Second)
+	for getJSON(t, base+"/api/v1/predictions?kind=disk&limit=10000", &first) != 200 || first.Total == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("no disk predictions 60s after the preload")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	// written back: a foresight_prediction series per disk prediction
+	var list seriesList
+	getJSON(t, base+"/api/v1/series?measurement=foresight_prediction&field=at_risk&tag=kind:disk&start=-1h&limit=10000", &list)
+	if list.Total != first.Total {
+		t.Fatalf("%d foresight_prediction at_risk series of disks, %d disk predictions", list.Total, first.Total)
+	}
+	var runs struct {
+		Runs []struct {
+			ID int64 `json:"id"`
+		} `json:"runs"`
+	}
+	getJSON(t, base+"/api/v1/runs?job=disk", &runs)
+	if len(runs.Runs) != 1 {
+		t.Fatalf("disk runs %+v", runs.Runs)
+	}
+	stop()
+
+	base, _ = serveUntil(t)
+	var again predictions
+	if code := getJSON(t, base+"/api/v1/predictions?kind=disk&limit=10000", &again); code != 200 {
+		t.Fatalf("predictions right after the restart: %d", code)
+	}
+	if !again.ComputedAt.Equal(first.ComputedAt) || again.Total != first.Total {
+		t.Fatalf("after the restart: computed %s, %d predictions; before: %s, %d", again.ComputedAt, again.Total, first.ComputedAt, first.Total)
+	}
+	waitReady(t, base, 60*time.Second)
+	getJSON(t, base+"/api/v1/runs?job=disk", &runs)
+	if len(runs.Runs) != 1 {
+		t.Fatalf("the restart ran the up-to-date disk job again: %+v", runs.Runs)
+	}
+}
+
+// TestServeTLS serves HTTPS when server.tls_cert and server.tls_key are set.
+func TestServeTLS(t *testing.T) {
+	dir := t.TempDir()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "foresight test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("FORESIGHT_SERVER_LISTEN", "127.0.0.1:0")
+	t.Setenv("FORESIGHT_SERVER_TLS_CERT", certFile)
+	t.Setenv("FORESIGHT_SERVER_TLS_KEY", keyFile)
+	t.Setenv("FORESIGHT_STORE_BACKEND", "embedded")
+	t.Setenv("FORESIGHT_STORE_EMBEDDED_DIR", filepath.Join(dir, "tsdb"))
+	t.Setenv("FORESIGHT_JOBS_ENABLED", "false")
+	t.Setenv("FORESIGHT_LOG_LEVEL", "warn")
+	base := startServe(t)
+	if !strings.HasPrefix(base, "https://127.0.0.1:") {
+		t.Fatalf("URL %s, want https://", base)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(must(x509.ParseCertificate(der)))
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	resp, err := client.Get(base + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.TLS == nil {
+		t.Fatalf("GET /healthz over TLS: %s", resp.Status)
+	}
+	// plain HTTP on the same port is refused
+	if resp, err := http.Get("http://" + strings.TrimPrefix(base, "https://") + "/healthz"); err == nil {
+		resp.Body.Close()
+		if resp.StatusCode == 200 {
+			t.Fatal("plain HTTP answered 200 on the TLS port")
+		}
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }

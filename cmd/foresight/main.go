@@ -30,6 +30,7 @@ Usage:
   foresight detect  -in FILE.csv              causal anomaly scores per point
   foresight bench   m4 -data DIR              the M4 Hourly accuracy and speed benchmark
   foresight demo    -out DIR [flags]          generate the demo fleet (line protocol, CSV, ground truth)
+  foresight token   create|list|revoke        manage API tokens (roles: viewer, operator, admin, ingest)
   foresight config  example                   print a commented example configuration
   foresight version                           print the version
 
@@ -82,6 +83,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdDetect(ctx, args[1:], stdout, stderr)
 	case "predict":
 		return cmdPredict(ctx, args[1:], stdout, stderr)
+	case "token":
+		return cmdToken(ctx, args[1:], stdout, stderr)
 	case "config":
 		if len(args) == 2 && args[1] == "example" {
 			_, err := stdout.Write(config.Example())

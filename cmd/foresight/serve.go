@@ -12,10 +12,14 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
 	"github.com/seed-f1b503aa/foresight/api"
 	"github.com/seed-f1b503aa/foresight/config"
 	"github.com/seed-f1b503aa/foresight/engine"
 	"github.com/seed-f1b503aa/foresight/engine/fleet"
+	"github.com/seed-f1b503aa/foresight/jobs"
 )
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -47,28 +51,41 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer stopTickets()
 
 	var preload atomic.Pointer[string]
-	var preds *predictionLoop
-	var predsFn func() (fleet.Snapshot, error)
-	if cfg.Jobs.Enabled {
-		preds = &predictionLoop{
-			runner:   &fleet.Runner{Store: store, Rules: cfg.Predictors, Logger: log},
-			interval: 15 * time.Minute,
-			timeout:  10 * time.Minute,
-			log:      log,
-		}
-		predsFn = preds.snapshot
-		preds.runs = inc.Store
-		preds.after = func(ctx context.Context, snap fleet.Snapshot) {
+	// One registry for the API's and the scheduler's metrics.
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	sched, err := jobs.New(jobs.Options{
+		Store:    store,
+		State:    inc.Store,
+		Config:   cfg.Jobs,
+		Rules:    cfg.Predictors,
+		Logger:   log.With("component", "jobs"),
+		Registry: reg,
+		// The ticket rules run after every successful predict run, on that
+		// job's predictions (entities of other kinds are left alone).
+		After: func(ctx context.Context, job string, snap fleet.Snapshot) {
 			sum, err := inc.Process(ctx, snap, snap.ComputedAt)
 			if err != nil {
-				log.Error("ticket rules", "err", err)
+				log.Error("ticket rules", "job", job, "err", err)
 			}
-			log.Info("tickets updated", "opened", sum.Opened, "updated", sum.Updated, "escalated", sum.Escalated,
+			log.Info("tickets updated", "job", job, "opened", sum.Opened, "updated", sum.Updated, "escalated", sum.Escalated,
 				"resolved", sum.Resolved, "reopened", sum.Reopened, "closed", sum.Closed, "deliveries", sum.Deliveries)
-		}
+		},
+	})
+	if err != nil {
+		return err
+	}
+	// The latest predictions of the predict jobs, from the state database:
+	// a restarted server serves the last ones at once.
+	predsFn := func() (fleet.Snapshot, error) {
+		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		served, err := sched.Predictions(pctx)
+		return served.Snapshot, err
 	}
 	srv := api.New(api.Options{
 		Predictions:    predsFn,
+		Registry:       reg,
 		State:          inc.Store,
 		Incidents:      inc,
 		InboundSecret:  cfg.Server.InboundSecret,
@@ -87,8 +104,13 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("listen on %s (server.listen): %w", cfg.Server.Listen, err)
 	}
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	useTLS := cfg.Server.TLSCert != "" && cfg.Server.TLSKey != ""
 	url := "http://" + ln.Addr().String()
+	if useTLS {
+		url = "https://" + ln.Addr().String()
+	}
 	log.Info("foresight serving", "url", url, "store", cfg.Store.Backend, "version", version)
 	fmt.Fprintf(stdout, "Foresight is up: %s  (series: %s/api/v1/series, metrics: %s/metrics)\n", url, url, url)
 
@@ -116,17 +138,36 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		close(preloadDone)
 	}
 
-	predsDone := make(chan struct{})
+	// The scheduler starts once the demo preload is over, so that its
+	// catch-up runs see the data.
+	schedDone := make(chan struct{})
 	go func() {
-		defer close(predsDone)
-		if preds != nil {
-			preds.run(bg, preloadDone)
+		defer close(schedDone)
+		select {
+		case <-preloadDone:
+		case <-bg.Done():
+			return
+		}
+		if err := sched.Start(bg); err != nil && !errors.Is(err, jobs.ErrStopped) {
+			log.Error("starting the job scheduler", "err", err)
 		}
 	}()
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+	go func() {
+		if useTLS {
+			errc <- hs.ServeTLS(ln, cfg.Server.TLSCert, cfg.Server.TLSKey)
+			return
+		}
+		errc <- hs.Serve(ln)
+	}()
 	select {
 	case err := <-errc:
+		cancelBG()
+		<-preloadDone
+		<-schedDone
+		sctx, cancel := context.WithTimeout(context.Background(), cfg.Server.ShutdownTimeout.D())
+		defer cancel()
+		_ = sched.Stop(sctx)
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
@@ -136,7 +177,12 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer cancel()
 	err = hs.Shutdown(sctx)
 	<-preloadDone
-	<-predsDone
+	<-schedDone
+	// Job runs in progress may finish within the shutdown timeout; then
+	// they are cancelled (and recorded as such).
+	if serr := sched.Stop(sctx); serr != nil {
+		log.Warn("job runs cancelled at shutdown", "err", serr)
+	}
 	return err
 }
 

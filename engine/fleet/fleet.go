@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -80,6 +81,13 @@ type Runner struct {
 	Workers int
 	// Calendar for month-end (nil: the built-in default or Rules.MonthEnd.CalendarFile).
 	Calendar *calendar.Calendar
+	// Kinds restricts the run to these predictors (empty: all of them).
+	Kinds []Kind
+}
+
+// runs reports whether the runner runs predictor k.
+func (r *Runner) runs(k Kind) bool {
+	return len(r.Kinds) == 0 || slices.Contains(r.Kinds, k)
 }
 
 // Run reads every matching series and runs the predictors at now. A store
@@ -93,7 +101,7 @@ func (r *Runner) Run(ctx context.Context, now time.Time) (Snapshot, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	cal := r.Calendar
-	if cal == nil {
+	if cal == nil && r.runs(KindMonthEnd) {
 		if rules.MonthEnd.CalendarFile != "" {
 			var err error
 			if cal, err = calendar.LoadCalendar(rules.MonthEnd.CalendarFile); err != nil {
@@ -106,6 +114,15 @@ func (r *Runner) Run(ctx context.Context, now time.Time) (Snapshot, error) {
 	var tasks []func() Prediction
 	var errs []string
 	sources := 0
+	if !r.runs(KindDisk) {
+		rules.Disk.Sources = nil
+	}
+	if !r.runs(KindMemLeak) {
+		rules.Memory.Sources = nil
+	}
+	if !r.runs(KindMonthEnd) {
+		rules.MonthEnd.Sources = nil
+	}
 	for _, src := range rules.Disk.Sources {
 		t, err := r.diskTasks(ctx, src, rules.Disk, now)
 		if err != nil {

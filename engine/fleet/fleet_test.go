@@ -118,6 +118,28 @@ func TestRunOverDemoFleet(t *testing.T) {
 	if checked < 5 {
 		t.Fatalf("only %d predictions matched ground truth", checked)
 	}
+
+	// Kinds restricts a run to some predictors: the same answers as the
+	// full run for those kinds, none of the others.
+	only := &Runner{Store: store, Rules: DefaultRules(), Kinds: []Kind{KindDisk, KindMonthEnd}}
+	part, err := only.Run(ctx, end)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{}
+	for _, p := range snap.Predictions {
+		if p.Kind != KindMemLeak {
+			want[p.ID] = p.Summary
+		}
+	}
+	if len(part.Predictions) != len(want) {
+		t.Fatalf("disk+monthend run: %d predictions, want %d", len(part.Predictions), len(want))
+	}
+	for _, p := range part.Predictions {
+		if s, ok := want[p.ID]; !ok || s != p.Summary {
+			t.Errorf("disk+monthend run: %s %q, full run %q (present %v)", p.ID, p.Summary, s, ok)
+		}
+	}
 }
 
 func TestRulesValidate(t *testing.T) {

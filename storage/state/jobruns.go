@@ -59,18 +59,24 @@ func (s *Store) RecordRunFinish(ctx context.Context, id int64, finishedAt time.T
 // ListRuns returns the most recent runs, newest first: of one job, or of all
 // jobs if job is empty; at most limit (0: 100; at most 10000).
 func (s *Store) ListRuns(ctx context.Context, job string, limit int) ([]JobRunRecord, error) {
+	return s.ListRunsPage(ctx, job, limit, 0)
+}
+
+// ListRunsPage is ListRuns skipping the offset newest runs first.
+func (s *Store) ListRunsPage(ctx context.Context, job string, limit, offset int) ([]JobRunRecord, error) {
 	if limit <= 0 {
 		limit = 100
 	}
 	limit = min(limit, 10000)
+	offset = max(offset, 0)
 	q := "SELECT id, job, started_at, finished_at, series, failures, error FROM job_runs"
 	var args []any
 	if job != "" {
 		q += " WHERE job = ?"
 		args = append(args, job)
 	}
-	q += " ORDER BY started_at DESC, id DESC LIMIT ?"
-	args = append(args, limit)
+	q += " ORDER BY started_at DESC, id DESC LIMIT ? OFFSET ?"
+	args = append(args, limit, offset)
 	r, err := s.db.query(ctx, q, args...)
 	if err != nil {
 		return nil, err

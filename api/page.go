@@ -1,0 +1,27 @@
+package api
+
+import (
+	"net/url"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+)
+
+// setPage adds the pagination headers of a list answer: X-Total-Count when
+// the total is known (total ≥ 0), and an RFC 8288 Link to the next page
+// when this one is full (n == limit) or the total says more follow.
+func setPage(c *gin.Context, offset, limit, n int, total ...int) {
+	more := n == limit
+	if len(total) > 0 && total[0] >= 0 {
+		c.Header("X-Total-Count", strconv.Itoa(total[0]))
+		more = offset+n < total[0]
+	}
+	if !more {
+		return
+	}
+	q := c.Request.URL.Query()
+	q.Set("offset", strconv.Itoa(offset+n))
+	q.Set("limit", strconv.Itoa(limit))
+	u := url.URL{Path: c.Request.URL.Path, RawQuery: q.Encode()}
+	c.Header("Link", "<"+u.String()+`>; rel="next"`)
+}
