@@ -376,6 +376,13 @@ func TestCommentsAreAuditedAndCarryTheActor(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Fatalf("transition: %d %s", resp.StatusCode, b)
 	}
+	var tv struct {
+		State   string   `json:"state"`
+		Allowed []string `json:"allowed_transitions"`
+	}
+	if err := json.Unmarshal(b, &tv); err != nil || tv.State != "classified" || strings.Join(tv.Allowed, ",") != joinStates(ticket.Allowed(ticket.StateClassified)) || len(tv.Allowed) == 0 {
+		t.Fatalf("allowed transitions: %s", b)
+	}
 	resp, b = do(t, "GET", f.ts.URL+"/api/v1/tickets/"+itoa(id)+"/comments", nil, op)
 	var cs struct {
 		Comments []struct {
@@ -397,4 +404,12 @@ func TestCommentsAreAuditedAndCarryTheActor(t *testing.T) {
 		recs[1].Outcome != "error" || recs[1].Status != 400 || recs[2].Action != "ticket.comment" || recs[2].Route != "/api/v1/tickets/:id/comments" {
 		t.Fatalf("audit %+v", recs)
 	}
+}
+
+func joinStates(st []ticket.State) string {
+	out := make([]string, len(st))
+	for i, s := range st {
+		out[i] = string(s)
+	}
+	return strings.Join(out, ",")
 }

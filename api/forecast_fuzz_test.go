@@ -102,6 +102,10 @@ func FuzzForecastSeries(f *testing.F) {
 	f.Add(int64(-86400), int64(86400), uint8(30), false, []byte{5, 4, 3, 2, 1})
 	f.Add(int64(1767225600), int64(0), uint8(10), true, []byte{9})
 	f.Add(int64(1767225600), int64(-3600), uint8(10), true, []byte{9, 8})
+	// Close to the ends of the int64-nanosecond time range (1677 and 2262).
+	f.Add(int64(9223360000), int64(3600), uint8(3), true, []byte{1, 2, 3})
+	f.Add(int64(9223360000), int64(3600), uint8(3), false, []byte{1, 2, 3})
+	f.Add(int64(-9223360000), int64(3600), uint8(3), true, []byte{1, 2, 3})
 	srv := newFuzzServer(f, false)
 	f.Fuzz(func(t *testing.T, start, step int64, n uint8, stamped bool, vals []byte) {
 		if len(vals) == 0 {

@@ -22,6 +22,16 @@ type ticketView struct {
 	RowID int64 `json:"row_id"`
 	ticket.Ticket
 	SLA ticket.SLA `json:"sla"`
+	// AllowedTransitions are the states a person may move it to now.
+	AllowedTransitions []ticket.State `json:"allowed_transitions"`
+}
+
+func (s *Server) ticketView(rowID int64, t ticket.Ticket) ticketView {
+	next := ticket.Allowed(t.State)
+	if next == nil {
+		next = []ticket.State{}
+	}
+	return ticketView{RowID: rowID, Ticket: t, SLA: ticket.SLAStatus(t, s.opts.Incidents.Policy, s.opts.Now()), AllowedTransitions: next}
 }
 
 func (s *Server) ticketsEnabled(c *gin.Context) bool {
@@ -37,7 +47,7 @@ func (s *Server) view(rec state.TicketRecord) (ticketView, error) {
 	if err != nil {
 		return ticketView{}, err
 	}
-	return ticketView{RowID: rec.ID, Ticket: t, SLA: ticket.SLAStatus(t, s.opts.Incidents.Policy, s.opts.Now())}, nil
+	return s.ticketView(rec.ID, t), nil
 }
 
 // listTickets answers GET /api/v1/tickets?state=&kind=&severity=&tag=k:v&sort=&limit=&offset=.
@@ -312,7 +322,7 @@ func (s *Server) applyTransition(c *gin.Context, rowID int64, to ticket.State, a
 		s.stateError(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, ticketView{RowID: rowID, Ticket: t, SLA: ticket.SLAStatus(t, s.opts.Incidents.Policy, s.opts.Now())})
+	c.JSON(http.StatusOK, s.ticketView(rowID, t))
 }
 
 // deadLetters answers GET /api/v1/deliveries/dead: webhook deliveries that
