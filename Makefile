@@ -76,3 +76,8 @@ screenshots:
 	rm -f web/screenshots/*.png
 	FORESIGHT_CHROMIUM=$$(bash scripts/browser.sh install) FORESIGHT_REQUIRE_BROWSER=1 \
 		FORESIGHT_SCREENSHOTS=$(CURDIR)/web/screenshots $(GO) test -count=1 -run TestConsole ./web/
+
+## bench-jobs: one forecast job over 5,000 generated series (30 days at 5 min) in the private InfluxDB, loaded first
+bench-jobs: build
+	bash scripts/influxdb.sh start
+	eval "$$(bash scripts/influxdb.sh env)" && ./bin/foresight bench jobs -influx-url "$$FORESIGHT_INFLUX_URL" -load

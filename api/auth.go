@@ -242,9 +242,13 @@ func (s *Server) audit(action string) gin.HandlerFunc {
 		if _, ok := c.Get(principalKey); !ok {
 			p = Principal{Name: "unknown"}
 		}
+		target := c.GetString(auditTargetKey)
+		if target == "" {
+			target = routeTarget(c)
+		}
 		ev := AuditEvent{
 			At: s.opts.Now().UTC(), Actor: p, Action: action, Method: c.Request.Method, Route: c.FullPath(),
-			Target: c.GetString(auditTargetKey), Status: status, Outcome: outcome,
+			Target: target, Status: status, Outcome: outcome,
 			RequestID: c.GetString(requestIDKey), Remote: c.ClientIP(), Detail: c.GetString(auditDetailKey),
 		}
 		if ev.Detail == "" && status >= 400 {
@@ -307,4 +311,21 @@ func (r *rateLimiter) allow(key string, now time.Time) bool {
 	}
 	e.seen = now
 	return e.l.AllowN(now, 1)
+}
+
+// routeTarget names what a call refused before its handler ran was aimed
+// at, from the route and its parameters: "job disk", "ticket 42".
+func routeTarget(c *gin.Context) string {
+	if len(c.Params) == 0 {
+		return ""
+	}
+	parts := strings.Split(strings.TrimPrefix(c.FullPath(), "/api/v1/"), "/")
+	res := parts[0]
+	switch {
+	case strings.HasSuffix(res, "ies"):
+		res = strings.TrimSuffix(res, "ies") + "y"
+	case strings.HasSuffix(res, "s"):
+		res = strings.TrimSuffix(res, "s")
+	}
+	return res + " " + c.Params[0].Value
 }

@@ -272,13 +272,8 @@ func New(opts Options) (*Service, error) {
 	if staleK == 0 {
 		staleK = DefaultStaleAfter
 	}
-	m, err := newMetrics(opts.Registry)
-	if err != nil {
-		return nil, err
-	}
-	s := &Service{opts: opts, log: log, now: now, cal: cal, closeDays: closeDays, staleK: staleK, metrics: m,
+	s := &Service{opts: opts, log: log, now: now, cal: cal, closeDays: closeDays, staleK: staleK,
 		byName: map[string]*job{}, caughtUp: make(chan struct{})}
-	s.store = &retryStore{MetricStore: opts.Store, retries: cfg.StoreRetries, backoff: cfg.RetryBackoff.D(), log: log, retried: m.retries}
 	for i, spec := range cfg.Run {
 		j, err := newJob(spec, cal, closeDays)
 		if err != nil {
@@ -290,6 +285,14 @@ func New(opts Options) (*Service, error) {
 		s.jobs = append(s.jobs, j)
 		s.byName[spec.Name] = j
 	}
+	// Metrics are registered last: a configuration error leaves the
+	// registry as it was.
+	m, err := newMetrics(opts.Registry)
+	if err != nil {
+		return nil, err
+	}
+	s.metrics = m
+	s.store = &retryStore{MetricStore: opts.Store, retries: cfg.StoreRetries, backoff: cfg.RetryBackoff.D(), log: log, retried: m.retries}
 	s.base, s.cancel = context.WithCancel(context.Background())
 	return s, nil
 }

@@ -49,6 +49,14 @@ var upRE = regexp.MustCompile(`Foresight is up: (https?://\S+)`)
 // set by the caller and returns its base URL; the server stops at cleanup.
 func startServe(t *testing.T) string {
 	t.Helper()
+	base, _ := startServeLogs(t)
+	return base
+}
+
+// startServeLogs is startServe that also returns everything the server
+// printed (stdout, then the log on stderr).
+func startServeLogs(t *testing.T) (string, func() string) {
+	t.Helper()
 	t.Setenv("FORESIGHT_STATE_PATH", filepath.Join(t.TempDir(), "state.db"))
 	ctx, cancel := context.WithCancel(context.Background())
 	var out, errOut syncBuffer
@@ -68,7 +76,7 @@ func startServe(t *testing.T) string {
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		if m := upRE.FindStringSubmatch(out.String()); m != nil {
-			return m[1]
+			return m[1], func() string { return out.String() + errOut.String() }
 		}
 		select {
 		case err := <-done:
@@ -77,7 +85,7 @@ func startServe(t *testing.T) string {
 		}
 	}
 	t.Fatalf("serve did not come up; log:\n%s", errOut.String())
-	return ""
+	return "", nil
 }
 
 func getJSON(t *testing.T, url string, v any) int {

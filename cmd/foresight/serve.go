@@ -75,16 +75,17 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	// The latest predictions of the predict jobs, from the state database:
-	// a restarted server serves the last ones at once.
-	predsFn := func() (fleet.Snapshot, error) {
-		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer cancel()
-		served, err := sched.Predictions(pctx)
-		return served.Snapshot, err
+	auth, err := apiAuth(ctx, cfg, inc.Store, log)
+	if err != nil {
+		return err
 	}
+	redacted := redactedConfig(cfg)
 	srv := api.New(api.Options{
-		Predictions:    predsFn,
+		// The latest predictions of the predict jobs come from the state
+		// database: a restarted server serves the last ones at once.
+		Jobs:           sched,
+		Auth:           auth,
+		Config:         func() any { return redacted },
 		Registry:       reg,
 		State:          inc.Store,
 		Incidents:      inc,
@@ -138,6 +139,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		close(preloadDone)
 	}
 
+	go purgeAuditLoop(bg, inc.Store, cfg.Auth.AuditRetention.D(), log)
 	// The scheduler starts once the demo preload is over, so that its
 	// catch-up runs see the data.
 	schedDone := make(chan struct{})
