@@ -74,7 +74,9 @@ func TestTicketsThroughOutboxToWebhooks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := &Service{Store: store, Policy: ticket.DefaultPolicy(), Targets: router, BaseURL: "http://foresight.test"}
+	policy := ticket.DefaultPolicy()
+	policy.ClearFor = 0 // the runs here are minutes apart
+	svc := &Service{Store: store, Policy: policy, Targets: router, BaseURL: "http://foresight.test"}
 
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &DeliveryWorker{Targets: router, Client: srv.Client(), BaseBackoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond})

@@ -117,7 +117,7 @@ func transition(t Ticket, to State, actor, reason string, now time.Time, reopenC
 		if n.ClearStreak != 0 {
 			details["clear_streak"] = fmt.Sprintf("%d → 0", n.ClearStreak)
 		}
-		n.ClearStreak = 0
+		n.ClearStreak, n.ClearSince = 0, nil
 		details["reopens"] = fmt.Sprint(n.Reopens)
 	}
 	if len(details) == 0 {

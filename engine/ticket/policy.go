@@ -21,6 +21,12 @@ type Policy struct {
 	// the predictor says "not at risk" before an open ticket auto-resolves
 	// (default 3; values below 1 count as 1).
 	ClearRuns int `yaml:"clear_runs"`
+	// ClearFor is the other half of the hysteresis: the risk must also
+	// have stayed clear this long (default 6 h). Runs every 15 minutes
+	// make three clear runs only 30 minutes, and a predictor hesitating
+	// right after a slope change can say "stable" for an hour; a ticket
+	// must not flap resolved/reopened on that.
+	ClearFor time.Duration `yaml:"clear_for"`
 	// ReopenWindow: a recurrence within this time of the resolution
 	// reopens the ticket instead of opening a new one (default 7 days).
 	ReopenWindow time.Duration `yaml:"reopen_window"`
@@ -152,6 +158,7 @@ func DefaultPolicy() Policy {
 		},
 		Routes:       Routes{Critical: []string{"chat", "sms"}, Major: []string{"chat"}, Minor: []string{"email"}},
 		ClearRuns:    3,
+		ClearFor:     6 * time.Hour,
 		ReopenWindow: 7 * day,
 		AutoClose:    true,
 		Material:     Material{ETAShiftFraction: 0.2, ETAShiftMin: time.Hour},

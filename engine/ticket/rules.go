@@ -276,15 +276,19 @@ func (c *Changes) onActive(fp Fingerprint, t Ticket, p fleet.Prediction, policy 
 	if !p.AtRisk {
 		n := t
 		n.ClearStreak++
+		if n.ClearSince == nil {
+			since := now
+			n.ClearSince = &since
+		}
 		runs := max(policy.ClearRuns, 1)
-		if n.ClearStreak < runs {
+		if n.ClearStreak < runs || now.Sub(*n.ClearSince) < policy.ClearFor {
 			a := AuditEntry{TicketID: n.ID, Version: n.Version, At: now, Actor: Engine, Action: ActionClearStreak,
-				From: n.State, To: n.State, Reason: fmt.Sprintf("not at risk (%d of %d runs): %s", n.ClearStreak, runs, p.Summary),
+				From: n.State, To: n.State, Reason: fmt.Sprintf("not at risk (%d of %d runs%s): %s", n.ClearStreak, runs, clearFor(n, policy, now), p.Summary),
 				Details: map[string]string{"clear_streak": fmt.Sprintf("%d → %d", t.ClearStreak, n.ClearStreak)}}
 			c.Streaks = append(c.Streaks, Change{Fingerprint: fp, Before: &before, Ticket: n, Audit: []AuditEntry{a}})
 			return
 		}
-		reason := fmt.Sprintf("risk cleared for %d consecutive runs: %s", n.ClearStreak, p.Summary)
+		reason := fmt.Sprintf("risk cleared for %d consecutive runs%s: %s", n.ClearStreak, clearFor(n, policy, now), p.Summary)
 		n, a, err := transition(n, StateAutoResolved, Engine, reason, now, false)
 		if err != nil { // unreachable: every active state may auto-resolve
 			c.ignore(fp, p, err.Error())
@@ -304,7 +308,7 @@ func (c *Changes) onActive(fp Fingerprint, t Ticket, p fleet.Prediction, policy 
 			return
 		}
 		n := t
-		n.ClearStreak = 0
+		n.ClearStreak, n.ClearSince = 0, nil
 		a := AuditEntry{TicketID: n.ID, Version: n.Version, At: now, Actor: Engine, Action: ActionClearStreak,
 			From: n.State, To: n.State, Reason: "at risk again: " + p.Summary,
 			Details: map[string]string{"clear_streak": fmt.Sprintf("%d → 0", t.ClearStreak)}}
@@ -314,7 +318,7 @@ func (c *Changes) onActive(fp Fingerprint, t Ticket, p fleet.Prediction, policy 
 	n := fill(t, p, policy.Kind(p.Kind))
 	n.Version++
 	n.UpdatedAt = now
-	n.ClearStreak = 0
+	n.ClearStreak, n.ClearSince = 0, nil
 	details := map[string]string{}
 	if moved {
 		details["eta"] = fmtTime(t.PredictedBreach.P50) + " → " + fmtTime(p.BreachAt)
@@ -407,4 +411,13 @@ func (c *Changes) close(fp Fingerprint, t Ticket, policy Policy, now time.Time, 
 	a.Action = ActionAutoClose
 	ev := NewEvent(n, EventClosed, policy, now)
 	c.Closed = append(c.Closed, Change{Fingerprint: fp, Before: &before, Ticket: n, Event: &ev, Audit: []AuditEntry{a}})
+}
+
+// clearFor says how long the risk has been clear against Policy.ClearFor
+// (empty when the policy counts runs only).
+func clearFor(t Ticket, policy Policy, now time.Time) string {
+	if policy.ClearFor <= 0 || t.ClearSince == nil {
+		return ""
+	}
+	return fmt.Sprintf(", clear for %s of %s", now.Sub(*t.ClearSince).Round(time.Minute), policy.ClearFor)
 }

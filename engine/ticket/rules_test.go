@@ -61,7 +61,10 @@ type sim struct {
 }
 
 func newSim(t *testing.T) *sim {
-	return &sim{t: t, policy: DefaultPolicy(), store: map[Fingerprint]Ticket{}, keys: map[string]bool{}}
+	// These tests count runs; ClearFor has its own test.
+	p := DefaultPolicy()
+	p.ClearFor = 0
+	return &sim{t: t, policy: p, store: map[Fingerprint]Ticket{}, keys: map[string]bool{}}
 }
 
 func (s *sim) run(now time.Time, preds ...fleet.Prediction) Changes {
@@ -543,5 +546,36 @@ func TestUnknownStateLeftAlone(t *testing.T) {
 	c := Apply(open, []fleet.Prediction{diskAt(t0, t0.Add(hour), 0.9)}, DefaultPolicy(), t0)
 	if !c.Empty() || len(c.Ignored) != 1 || c.Ignored[0].Reason != `ticket TKT-X has unknown state "on_hold": left alone` {
 		t.Errorf("%+v", c)
+	}
+}
+
+// TestClearForHoldsResolution: with runs every 15 minutes, three clear runs
+// are not enough; the risk must stay clear for ClearFor (6 h) — a
+// predictor hesitating for an hour after a slope change cannot flap the
+// ticket — and a risky run in between starts the clock again.
+func TestClearForHoldsResolution(t *testing.T) {
+	s := newSim(t)
+	s.policy.ClearFor = 6 * time.Hour
+	s.run(t0, diskAt(t0, t0.Add(2*dayD), 0.9))
+	at := func(i int) time.Time { return t0.Add(time.Duration(i) * 15 * time.Minute) }
+	for i := 1; i <= 4; i++ { // an hour of "stable"
+		s.run(at(i), diskClear(at(i)))
+	}
+	if st := s.store[diskFP]; st.State != StateReported || st.ClearStreak != 4 || st.ClearSince == nil || !st.ClearSince.Equal(at(1)) {
+		t.Fatalf("after an hour clear: %s streak %d since %v", st.State, st.ClearStreak, st.ClearSince)
+	}
+	s.run(at(5), diskAt(at(5), t0.Add(2*dayD), 0.9)) // filling again
+	if st := s.store[diskFP]; st.ClearStreak != 0 || st.ClearSince != nil {
+		t.Fatalf("risk must reset the clock: streak %d since %v", st.ClearStreak, st.ClearSince)
+	}
+	i := 6
+	for ; i <= 6+24; i++ { // 6 h of clear runs
+		s.run(at(i), diskClear(at(i)))
+		if s.store[diskFP].State == StateAutoResolved {
+			break
+		}
+	}
+	if got := at(i).Sub(at(6)); s.store[diskFP].State != StateAutoResolved || got != 6*time.Hour {
+		t.Fatalf("resolved after %s clear (state %s), want exactly 6h", got, s.store[diskFP].State)
 	}
 }

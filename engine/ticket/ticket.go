@@ -237,6 +237,8 @@ type Ticket struct {
 	// ClearStreak counts consecutive runs in which the predictor said the
 	// entity is not at risk.
 	ClearStreak int `json:"clear_streak"`
+	// ClearSince is when the current clear streak began (nil: none).
+	ClearSince *time.Time `json:"clear_since,omitempty"`
 	// Reopens counts reopenings.
 	Reopens int `json:"reopens"`
 	// ResolveReason says why it was resolved (auto or by a person).
