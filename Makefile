@@ -81,3 +81,13 @@ screenshots:
 bench-jobs: build
 	bash scripts/influxdb.sh start
 	eval "$$(bash scripts/influxdb.sh env)" && ./bin/foresight bench jobs -influx-url "$$FORESIGHT_INFLUX_URL" -load
+
+## bench-ingest: sustained writes through POST /api/v2/write (8 clients, 5,000-point batches, 60 s) on the embedded store, then on the private InfluxDB
+.PHONY: bench-ingest
+bench-ingest:
+	bash scripts/bench-ingest.sh
+
+## fault-test: the fault tests, including the one that restarts the machine's PostgreSQL mid-run (not in `make test`: run it alone)
+.PHONY: fault-test
+fault-test:
+	bash scripts/fault-test.sh

@@ -128,6 +128,10 @@ func (s *Server) postForecast(c *gin.Context) {
 				smp[j].Time = sr.Timestamps[j].Time
 			}
 		case sr.Start != nil && spec.Step > 0:
+			if err := (engine.Grid{Start: sr.Start.Time, Step: spec.Step}).Check(len(smp)); err != nil {
+				abortProblem(c, http.StatusBadRequest, fmt.Sprintf("%s: start and step: %v", where, err), nil)
+				return
+			}
 			for j := range smp {
 				smp[j].Time = sr.Start.Add(time.Duration(j) * spec.Step)
 			}
@@ -157,6 +161,9 @@ func (s *Server) postForecast(c *gin.Context) {
 		if outcomes[i].Err != nil {
 			failed++
 			items[i] = item{ForecastResult: &engine.ForecastResult{Series: inputs[i].Name}, Error: toForecastError(outcomes[i].Err)}
+			if items[i].Error.Status == http.StatusInternalServerError && len(outcomes) > 1 {
+				s.logForecastFailure(c, outcomes[i].Err)
+			}
 			continue
 		}
 		items[i] = item{ForecastResult: &outcomes[i].Result}
@@ -189,8 +196,9 @@ func toForecastError(err error) *forecastError {
 
 func forecastStatus(err error) int {
 	var ih *engine.InsufficientHistory
+	var ue *engine.UnfittableError
 	switch {
-	case errors.As(err, &ih):
+	case errors.As(err, &ih), errors.As(err, &ue):
 		return http.StatusUnprocessableEntity
 	case errors.Is(err, engine.ErrBadRequest):
 		return http.StatusBadRequest
@@ -207,9 +215,20 @@ func (s *Server) forecastProblem(c *gin.Context, err error) {
 		extra["need"], extra["have"] = fe.Need, fe.Have
 	}
 	if fe.Status == http.StatusInternalServerError {
-		s.log.Error("forecast failed", "err", err, "request_id", c.GetString(requestIDKey))
+		s.logForecastFailure(c, err)
 	}
 	abortProblem(c, fe.Status, fe.Detail, extra)
+}
+
+// logForecastFailure logs a server-side forecast failure, with the stack
+// when a model panicked.
+func (s *Server) logForecastFailure(c *gin.Context, err error) {
+	attrs := []any{"err", err, "request_id", c.GetString(requestIDKey)}
+	var pe *engine.PanicError
+	if errors.As(err, &pe) {
+		attrs = append(attrs, "stack", string(pe.Stack))
+	}
+	s.log.Error("forecast failed", attrs...)
 }
 
 // seriesForecast answers GET /api/v1/series/{id}/forecast: reads the

@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,6 +14,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/seed-f1b503aa/foresight/engine"
+	"github.com/seed-f1b503aa/foresight/models"
 )
 
 func sineValues(n int) []string {
@@ -252,5 +256,95 @@ func TestListPaginationHeaders(t *testing.T) {
 	resp, _ = do(t, "GET", ts.URL+"/api/v1/series?measurement=disk&limit=2&offset=4", nil, nil)
 	if resp.Header.Get("Link") != "" {
 		t.Fatalf("last page has a next link: %v", resp.Header)
+	}
+}
+
+// postForecastProblem posts body and decodes the problem answer.
+func postForecastProblem(t *testing.T, url, body string) (int, string) {
+	t.Helper()
+	resp, b := do(t, "POST", url+"/api/v1/forecast", strings.NewReader(body), nil)
+	var p struct {
+		Detail string `json:"detail"`
+	}
+	_ = json.Unmarshal(b, &p)
+	return resp.StatusCode, p.Detail
+}
+
+// TestPostForecastTimesOutOfRange: a request whose times fall outside the
+// int64-nanosecond range used to panic in a forecast worker goroutine and
+// take the whole server down. It gets a 400 naming the series, the sample
+// or field and the bound, and the server keeps serving.
+func TestPostForecastTimesOutOfRange(t *testing.T) {
+	ts, _ := newTestServer(t, 0)
+	for _, c := range []struct{ body, detail string }{
+		{`{"horizon":1,"series":[{"timestamps":[99999999999,99999999999,99999999998],"values":[1,2,3]}]}`,
+			"series0: sample 0: time 5138-11-16T09:46:39Z is after 2262-04-11T23:47:16.854775807Z, the latest time supported"},
+		{`{"horizon":2,"step":"1h","model":"snaive","season":[2],"series":[{"start":"2262-04-12T00:00:00Z","values":[1,2,3,4]}]}`,
+			"series[0] (series0): start and step: grid start: time 2262-04-12T00:00:00Z is after 2262-04-11T23:47:16.854775807Z"},
+		{`{"horizon":2,"step":"1h","model":"snaive","season":[2],"series":[{"name":"late","start":"2262-04-11T20:00:00Z","values":[1,2,3,4]}]}`,
+			"late: a horizon of 2 steps of 1h after the last point (2262-04-11T23:00:00Z) ends after 2262-04-11T23:47:16.854775807Z"},
+		{`{"horizon":2,"step":"36500d","series":[{"start":"2026-01-01T00:00:00Z","values":[1,2,3,4]}]}`,
+			"series[0] (series0): start and step: 4 points at step 36500d from 2026-01-01T00:00:00Z end after 2262-04-11T23:47:16.854775807Z"},
+		{`{"horizon":1,"series":[{"timestamps":[-99999999999,1767225600,1767229200],"values":[1,2,3]}]}`,
+			"series0: sample 0: time -1199-02-15T14:13:21Z is before 1677-09-21T00:12:43.145224192Z, the earliest time supported"},
+	} {
+		code, detail := postForecastProblem(t, ts.URL, c.body)
+		if code != http.StatusBadRequest || !strings.Contains(detail, c.detail) {
+			t.Errorf("%s:\n got %d %q\nwant 400 %q", c.body, code, detail, c.detail)
+		}
+	}
+	// one bad series among good ones fails alone
+	body := `{"horizon":2,"step":"1h","model":"snaive","season":[2],"series":[
+		{"name":"ok","start":"2026-01-01T00:00:00Z","values":[1,2,1,2,1,2]},
+		{"name":"late","start":"2262-04-11T20:00:00Z","values":[1,2,1,2]}]}`
+	resp, b := do(t, "POST", ts.URL+"/api/v1/forecast", strings.NewReader(body), nil)
+	var a forecastAnswer
+	if err := json.Unmarshal(b, &a); err != nil || resp.StatusCode != 200 || a.Failed != 1 || a.Forecasts[0].Error != nil ||
+		len(a.Forecasts[0].Points) != 2 || a.Forecasts[1].Error == nil || a.Forecasts[1].Error.Status != 400 {
+		t.Fatalf("mixed request: %d %s", resp.StatusCode, b)
+	}
+	// the server is still up
+	if resp, _ := do(t, "GET", ts.URL+"/healthz", nil, nil); resp.StatusCode != 200 {
+		t.Fatalf("healthz after the requests: %d", resp.StatusCode)
+	}
+}
+
+// TestPostForecastHugeValues: values no model can fit used to answer 500
+// "no candidate model could be fitted"; it is the input's fault: 400
+// naming the sample and the bound.
+func TestPostForecastHugeValues(t *testing.T) {
+	ts, _ := newTestServer(t, 0)
+	alt := make([]string, 10)
+	for i := range alt {
+		alt[i] = []string{"1e308", "-1e308"}[i%2]
+	}
+	for body, detail := range map[string]string{
+		`{"horizon":1,"step":"1h","model":"auto","series":[{"start":"2000-01-01T00:00:00Z","values":[0,1e292,-1.7976931348623157e308,1e292]}]}`: "series0: sample 1: value 1e+292 is too large to forecast: |value| must stay below 1e+150",
+		`{"horizon":1,"step":"1h","model":"auto","series":[{"start":"2000-01-01T00:00:00Z","values":[` + strings.Join(alt, ",") + `]}]}`:        "series0: sample 0: value 1e+308 is too large to forecast",
+	} {
+		if code, got := postForecastProblem(t, ts.URL, body); code != http.StatusBadRequest || !strings.Contains(got, detail) {
+			t.Errorf("%s: %d %q, want 400 %q", body, code, got, detail)
+		}
+	}
+}
+
+// TestForecastStatus maps each kind of forecast failure to its status: the
+// caller's request 400, the data's fault 422 (too short, or no model can
+// fit it), a panic in a model 500 (a server bug, logged with its stack).
+func TestForecastStatus(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		want int
+	}{
+		{fmt.Errorf("%w: x", engine.ErrBadRequest), 400},
+		{&engine.InsufficientHistory{Series: "s", Need: 3, Have: 1}, 422},
+		{&engine.UnfittableError{Series: "s", Model: "auto", Err: fmt.Errorf("auto: %w", models.ErrNoModel)}, 422},
+		{fmt.Errorf("wrapped: %w", &engine.UnfittableError{Series: "s", Model: "ets", Err: models.ErrNonPositive}), 422},
+		{&engine.PanicError{Index: 0, Value: "bug"}, 500},
+		{context.DeadlineExceeded, 503},
+	} {
+		if got := forecastStatus(c.err); got != c.want {
+			t.Errorf("%v: %d, want %d", c.err, got, c.want)
+		}
 	}
 }

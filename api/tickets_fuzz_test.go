@@ -2,13 +2,17 @@ package api_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/seed-f1b503aa/foresight/config"
 	"github.com/seed-f1b503aa/foresight/notify"
 )
 
@@ -140,8 +144,12 @@ func FuzzInboundHook(f *testing.F) {
 	})
 }
 
+// wholeDays matches an expires_in of whole days.
+var wholeDays = regexp.MustCompile(`^\+?0*([1-9][0-9]*)d$`)
+
 // FuzzCreateToken posts arbitrary bodies to POST /api/v1/tokens (auth off:
-// the anonymous caller is an admin).
+// the anonymous caller is an admin). A created token expires exactly when
+// asked, never after a duration that wrapped around.
 func FuzzCreateToken(f *testing.F) {
 	for _, s := range []string{
 		`{"name":"grafana","role":"viewer","expires_in":"365d"}`,
@@ -152,6 +160,9 @@ func FuzzCreateToken(f *testing.F) {
 		`{"name":"y","role":"admin","expires_in":"-1d"}`,
 		`{"name":"y","role":"admin","expires_in":"99999999999999999999d"}`,
 		`{"name":"y","role":"admin","expires_in":"106751d"}`,
+		`{"name":"y","role":"admin","expires_in":"213504d"}`, // wrapped to 25 minutes
+		`{"name":"y","role":"admin","expires_in":"300000d"}`, // wrapped to the year 2263
+		`{"name":"y","role":"admin","expires_in":"36525d"}`,
 		`{"name":"y","role":"admin","expires_in":"9223372036854775807ns"}`,
 		`{"name":"y","role":"admin","expires_in":"0"}`,
 		`{"name":"` + strings.Repeat("n", 20000) + `","role":"viewer"}`,
@@ -170,10 +181,31 @@ func FuzzCreateToken(f *testing.F) {
 		if code/100 == 2 {
 			var v struct {
 				Secret string `json:"secret"`
+				Token  struct {
+					ExpiresAt *time.Time `json:"expires_at"`
+				} `json:"token"`
 			}
 			checkJSON(t, req, out, &v)
 			if code != http.StatusCreated || !strings.HasPrefix(v.Secret, "fst_") {
 				t.Fatalf("%d %s", code, clip(out))
+			}
+			// A lifetime is positive and at most 100 years: never one
+			// wrapped around into the past or the near future.
+			exp := v.Token.ExpiresAt
+			if exp != nil && (!exp.After(fuzzNow) || exp.After(fuzzNow.Add(config.MaxDuration))) {
+				t.Fatalf("token expires at %s, created at %s: %s", exp, fuzzNow, clip(body))
+			}
+			// A whole number of days is that many days exactly.
+			var in struct {
+				ExpiresIn string `json:"expires_in"`
+			}
+			if json.Unmarshal(body, &in) == nil {
+				if m := wholeDays.FindStringSubmatch(strings.TrimSpace(in.ExpiresIn)); m != nil {
+					n, err := strconv.ParseInt(m[1], 10, 64)
+					if err != nil || n > 36525 || exp == nil || !exp.Equal(fuzzNow.Add(time.Duration(n)*24*time.Hour)) {
+						t.Fatalf("expires_in %q made a token expiring at %v (created %s)", in.ExpiresIn, exp, fuzzNow)
+					}
+				}
 			}
 		}
 	})

@@ -49,8 +49,13 @@ func newIngestMetrics(reg prometheus.Registerer) *ingestMetrics {
 // bucket and db parameters are accepted and ignored: Foresight writes to
 // its configured store. A batch is all-or-nothing: any malformed line
 // rejects the whole batch with 400 and the line numbers, and nothing is
-// written. A body over the limit gets 413. When the store fails the answer
-// is 503 (retry: writes are idempotent per series and timestamp).
+// written; so does a point the store refuses for what it holds (a time
+// outside the window it accepts, a reserved tag key: engine.PointError),
+// with the point's line. Values that conflict with stored ones (the
+// embedded store does not overwrite) get 409: the rest of the batch was
+// written, and retrying cannot help. A body over the limit gets 413. When
+// the store fails the answer is 503 (retry: writes are idempotent per
+// series and timestamp).
 func (s *Server) write(c *gin.Context) {
 	prec, err := engine.ParsePrecision(c.Query("precision"))
 	if err != nil {
@@ -95,7 +100,7 @@ func (s *Server) write(c *gin.Context) {
 		abortProblem(c, http.StatusBadRequest, "read body: "+err.Error(), nil)
 		return
 	}
-	points, stats, err := engine.ParseLineProtocol(bytes.NewReader(data), prec, s.opts.Now())
+	points, lines, stats, err := engine.ParseLineProtocolLines(bytes.NewReader(data), prec, s.opts.Now())
 	s.ingest.strings.Add(float64(stats.SkippedStringFields))
 	var perr *engine.ParseError
 	if errors.As(err, &perr) {
@@ -112,6 +117,9 @@ func (s *Server) write(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), s.opts.RequestTimeout)
 	defer cancel()
 	if err := s.opts.Store.Write(ctx, points); err != nil {
+		if s.refusedWrite(c, err, lines) {
+			return
+		}
 		s.ingest.batches.WithLabelValues("store_error").Inc()
 		s.log.Warn("write to store failed", "points", len(points), "err", err, "request_id", c.GetString(requestIDKey))
 		c.Header("Retry-After", "10")
@@ -121,4 +129,33 @@ func (s *Server) write(c *gin.Context) {
 	s.ingest.points.Add(float64(len(points)))
 	s.ingest.batches.WithLabelValues("ok").Inc()
 	c.Status(http.StatusNoContent)
+}
+
+// refusedWrite answers a store's refusal of the client's data, which a
+// retry cannot fix, and reports whether err was one: a point refused for
+// what it holds (400, naming its line; nothing was written), or values
+// conflicting with stored ones (409). lines[i] is the input line of point i.
+func (s *Server) refusedWrite(c *gin.Context, err error, lines []int64) bool {
+	var pe *engine.PointError
+	var unrep interface{ Unrepresentable() bool }
+	switch {
+	case errors.As(err, &pe):
+		le := engine.LineError{Reason: pe.Err.Error()}
+		if pe.Index >= 0 && pe.Index < len(lines) {
+			le.Line = lines[pe.Index]
+		}
+		s.ingest.rejected.Inc()
+		s.ingest.batches.WithLabelValues("bad_request").Inc()
+		abortProblem(c, http.StatusBadRequest, "the store refused a point, nothing written: "+le.Error(),
+			map[string]any{"code": "invalid", "lines": []engine.LineError{le}, "rejected_lines": 1})
+	case errors.As(err, &unrep) && unrep.Unrepresentable():
+		s.ingest.batches.WithLabelValues("bad_request").Inc()
+		abortProblem(c, http.StatusBadRequest, "the store cannot hold a point of the batch, nothing written: "+err.Error(), map[string]any{"code": "invalid"})
+	case errors.Is(err, engine.ErrConflict):
+		s.ingest.batches.WithLabelValues("conflict").Inc()
+		abortProblem(c, http.StatusConflict, err.Error(), map[string]any{"code": "conflict"})
+	default:
+		return false
+	}
+	return true
 }

@@ -26,8 +26,10 @@ const (
 // FuzzWriteBody posts arbitrary line protocol with an arbitrary precision
 // parameter to the write endpoints (v2 and v1), plain or gzip-encoded. No
 // answer may be a 500 or a panic; refusals are problem documents; a batch
-// the parser rejects is answered 400 with its bad lines; a 204 only for a
-// batch the parser accepts.
+// the parser rejects is answered 400 with its bad lines; a batch it accepts
+// gets 204, or 400 naming the one line the store refused, or 409 for
+// values conflicting with stored ones; never 503, which tells a client to
+// retry a batch that cannot succeed.
 func FuzzWriteBody(f *testing.F) {
 	for _, s := range []string{
 		"disk,host=db-01,path=/data used=100i,total=200u 1790000000\n",
@@ -120,9 +122,23 @@ func FuzzWriteBody(f *testing.F) {
 			if len(out) != 0 {
 				t.Fatalf("204 with a body: %s", clip(out))
 			}
-		case code == http.StatusServiceUnavailable:
-			// The store refused the points (e.g. outside its time window):
-			// a retryable problem, checked by do.
+		case code == http.StatusBadRequest:
+			// The store refused a point for what it holds (a time outside
+			// its window, a reserved tag key): the client's data, named
+			// by its line, never a retryable 503.
+			var p struct {
+				Code          string             `json:"code"`
+				Lines         []engine.LineError `json:"lines"`
+				RejectedLines int                `json:"rejected_lines"`
+			}
+			lines := int64(bytes.Count(body, []byte{'\n'}) + 1)
+			if err := json.Unmarshal(out, &p); err != nil || p.Code != "invalid" || p.RejectedLines != 1 || len(p.Lines) != 1 ||
+				p.Lines[0].Line < 1 || p.Lines[0].Line > lines || p.Lines[0].Reason == "" {
+				t.Fatalf("store refusal: problem %s, want one line of the %d-line input", clip(out), lines)
+			}
+		case code == http.StatusConflict:
+			// Values differing from stored ones at the same times (earlier
+			// fuzz inputs wrote them): not retryable either.
 		default:
 			t.Fatalf("a batch the parser accepts answered %d: %s", code, clip(out))
 		}

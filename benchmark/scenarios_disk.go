@@ -314,12 +314,13 @@ func ScenariosDisk(ctx context.Context, opts DiskScenarioOptions) (*DiskScenario
 	}
 	begin := time.Now()
 	results := make([][]DiskCase, len(o.Seeds))
-	errs := make([]error, len(o.Seeds))
-	engine.ForEach(ctx, len(o.Seeds), o.Workers, func(i int) {
-		results[i], errs[i] = runDiskFleet(ctx, o.Seeds[i], o)
-		if o.Progress != nil && errs[i] == nil {
+	errs := engine.ForEach(ctx, len(o.Seeds), o.Workers, func(i int) error {
+		var err error
+		results[i], err = runDiskFleet(ctx, o.Seeds[i], o)
+		if o.Progress != nil && err == nil {
 			o.Progress(fmt.Sprintf("disk scenarios: seed %d: %d cases", o.Seeds[i], len(results[i])))
 		}
+		return err
 	})
 	if err := ctx.Err(); err != nil {
 		return nil, err

@@ -180,12 +180,13 @@ func ScenariosMemLeak(ctx context.Context, opts MemLeakScenarioOptions) (*MemLea
 	begin := time.Now()
 	cases := make([][]MemLeakCase, len(o.Seeds))
 	dets := make([][]MemLeakDetection, len(o.Seeds))
-	errs := make([]error, len(o.Seeds))
-	engine.ForEach(ctx, len(o.Seeds), o.Workers, func(i int) {
-		cases[i], dets[i], errs[i] = runMemLeakFleet(ctx, o.Seeds[i], o)
-		if o.Progress != nil && errs[i] == nil {
+	errs := engine.ForEach(ctx, len(o.Seeds), o.Workers, func(i int) error {
+		var err error
+		cases[i], dets[i], err = runMemLeakFleet(ctx, o.Seeds[i], o)
+		if o.Progress != nil && err == nil {
 			o.Progress(fmt.Sprintf("memory-leak scenarios: seed %d: %d cases", o.Seeds[i], len(cases[i])))
 		}
+		return err
 	})
 	if err := ctx.Err(); err != nil {
 		return nil, err

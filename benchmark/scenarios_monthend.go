@@ -240,13 +240,14 @@ func ScenariosMonthEnd(ctx context.Context, opts MonthEndScenarioOptions) (*Mont
 		}
 	}
 	results := make([][]MonthEndScenarioCase, len(jobs))
-	errs := make([]error, len(jobs))
-	engine.ForEach(ctx, len(jobs), o.Workers, func(i int) {
-		results[i], errs[i] = runMonthEndJob(ctx, jobs[i], o)
-		if o.Progress != nil && errs[i] == nil {
+	errs := engine.ForEach(ctx, len(jobs), o.Workers, func(i int) error {
+		var err error
+		results[i], err = runMonthEndJob(ctx, jobs[i], o)
+		if o.Progress != nil && err == nil {
 			j := jobs[i]
 			o.Progress(fmt.Sprintf("seed %d, %s, %s, %.0f days ahead: %d series", j.seed, j.group.Name, j.month, j.lead, len(results[i])))
 		}
+		return err
 	})
 	if err := ctx.Err(); err != nil {
 		return nil, err

@@ -11,6 +11,7 @@
 package calendar
 
 import (
+	"bytes"
 	_ "embed"
 	"fmt"
 	"io"
@@ -167,8 +168,8 @@ func dateFromDays(z int64) Date {
 // DefaultCalendar. A Calendar is immutable after loading and safe for
 // concurrent use.
 //
-// File format (every key optional except that an empty file makes a
-// calendar with only weekends):
+// File format (every key optional; an empty file, a document marker "---"
+// alone or a null document makes a calendar with only weekends):
 //
 //	name: cn-default              # free text, shown in reports
 //	timezone: Asia/Shanghai       # IANA zone name; default Asia/Shanghai
@@ -288,14 +289,39 @@ func ParseCalendar(data []byte, source string) (*Calendar, error) {
 
 type calParser struct {
 	source string
+	// lines is the number of lines of the file, as YAML counts them.
+	lines int
 }
 
 func (p *calParser) errf(n *yaml.Node, field, format string, args ...any) error {
 	line := 0
 	if n != nil {
-		line = n.Line
+		// The YAML parser places an implicit node (the null after a
+		// trailing "key:" or "---") on the line after the last one when
+		// the file does not end there: name the last line instead.
+		line = min(n.Line, p.lines)
 	}
 	return &CalendarError{Source: p.source, Line: line, Field: field, Err: fmt.Errorf(format, args...)}
+}
+
+// lineCount counts the lines of a YAML text as its parser does: a line
+// ends at LF, CR, CR LF, NEL, LS or PS.
+func lineCount(b []byte) int {
+	n := 1
+	for i := 0; i < len(b); i++ {
+		switch {
+		case b[i] == '\n':
+			n++
+		case b[i] == '\r':
+			if i+1 < len(b) && b[i+1] == '\n' {
+				i++
+			}
+			n++
+		case bytes.HasPrefix(b[i:], []byte("\u0085")), bytes.HasPrefix(b[i:], []byte("\u2028")), bytes.HasPrefix(b[i:], []byte("\u2029")):
+			n++
+		}
+	}
+	return n
 }
 
 var weekdayNames = map[string]time.Weekday{
@@ -325,16 +351,22 @@ func (p *calParser) parse(data []byte) (*Calendar, error) {
 	c.weekend[time.Saturday] = true
 	c.weekend[time.Sunday] = true
 
+	p.lines = lineCount(data)
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, &CalendarError{Source: p.source, Err: fmt.Errorf("not valid YAML: %w", err)}
 	}
-	if doc.Kind == 0 { // empty file
+	if doc.Kind == 0 { // empty file (or only comments)
 		return p.finish(c, nil, nil)
 	}
 	root := &doc
 	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
 		root = root.Content[0]
+	}
+	if root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
+		// An empty document ("---" alone) or an explicit null: as an
+		// empty file.
+		return p.finish(c, nil, nil)
 	}
 	if root.Kind != yaml.MappingNode {
 		return nil, p.errf(root, "", "the top level must be a mapping of keys (name, timezone, weekend, holidays, ...)")

@@ -203,6 +203,38 @@ func TestParseCalendarEmpty(t *testing.T) {
 	}
 }
 
+// TestParseCalendarEmptyDocument: a file holding only a document marker
+// (or an empty or null document, or comments) loads like an empty file.
+func TestParseCalendarEmptyDocument(t *testing.T) {
+	for _, src := range []string{"---", "---\n", "--- # nothing yet\n", "# comment only\n", "---\n...\n", "~\n", "null", "\n\n"} {
+		cal, err := ParseCalendar([]byte(src), "empty.yaml")
+		if err != nil {
+			t.Errorf("%q: %v", src, err)
+			continue
+		}
+		if cal.TimeZone() != DefaultTimeZone || cal.FiscalYearEndMonth() != time.December || !cal.IsBusinessDay(d("2026-10-01")) ||
+			!cal.IsWeekend(d("2026-10-03")) || !cal.IsWeekend(d("2026-10-04")) || cal.IsWeekend(d("2026-10-05")) {
+			t.Errorf("%q: want the empty-file calendar (Shanghai, Sat/Sun weekends only)", src)
+		}
+		if _, hol := cal.IsHoliday(d("2026-10-01")); hol {
+			t.Errorf("%q: holidays from nowhere", src)
+		}
+	}
+}
+
+// TestParseCalendarErrorLineInsideFile: an error never names a line past
+// the end of the file, even for the implicit nodes the YAML parser places
+// there (the empty key of "? ").
+func TestParseCalendarErrorLineInsideFile(t *testing.T) {
+	for src, line := range map[string]int{"? ": 1, "name: x\n? ": 2, "--- []": 1} {
+		_, err := ParseCalendar([]byte(src), "f.yaml")
+		var ce *CalendarError
+		if !errors.As(err, &ce) || ce.Line != line {
+			t.Errorf("%q: %v, want an error on line %d", src, err, line)
+		}
+	}
+}
+
 func TestParseCalendarErrors(t *testing.T) {
 	tests := []struct {
 		name, src string

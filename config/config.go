@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"reflect"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -86,6 +87,41 @@ type JobsConfig struct {
 	StaleAfter float64 `yaml:"stale_after_periods"`
 	// Run lists the jobs.
 	Run []JobSpec `yaml:"run"`
+	// Distributed splits every run among the replicas sharing the state
+	// database (PostgreSQL only). `distributed: true` is short for
+	// `distributed: {enabled: true}`.
+	Distributed DistributedConfig `yaml:"distributed"`
+}
+
+// DistributedConfig makes several `foresight serve` replicas share the
+// scheduled jobs: each run is one River job (unique per job and scheduled
+// tick) that splits the series into batches, River jobs any replica works.
+type DistributedConfig struct {
+	// Enabled turns it on (needs state.driver postgres). Default false:
+	// every process runs every job itself.
+	Enabled bool `yaml:"enabled"`
+	// BatchSize is how many series (predict jobs: the entities' main
+	// series) one batch holds. Default 100.
+	BatchSize int `yaml:"batch_size"`
+}
+
+// UnmarshalYAML accepts a boolean (enabled) or the mapping.
+func (d *DistributedConfig) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		var b bool
+		if err := n.Decode(&b); err != nil {
+			return fmt.Errorf("line %d: jobs.distributed: want true, false or a mapping: %w", n.Line, err)
+		}
+		*d = DistributedConfig{Enabled: b}
+		return nil
+	}
+	type plain DistributedConfig
+	var p plain
+	if err := n.Decode(&p); err != nil {
+		return err
+	}
+	*d = DistributedConfig(p)
+	return nil
 }
 
 // WritebackConfig names the measurements results are written to.
@@ -319,6 +355,12 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("state.job_timeout (%s) must be shorter than state.rescue_stuck_after (%s)", c.State.JobTimeout.D(), c.State.RescueStuckAfter.D()))
 	}
 	errs = append(errs, c.Jobs.validate()...)
+	if c.Jobs.Distributed.Enabled && c.State.Driver != "postgres" {
+		errs = append(errs, fmt.Errorf("jobs.distributed: needs state.driver postgres (the replicas share the state database), not %q", c.State.Driver))
+	}
+	if c.Jobs.Distributed.BatchSize < 0 {
+		errs = append(errs, errors.New("jobs.distributed.batch_size: must not be negative"))
+	}
 	if (c.Server.TLSCert == "") != (c.Server.TLSKey == "") {
 		errs = append(errs, errors.New("server.tls_cert and server.tls_key: set both or neither"))
 	}
@@ -456,25 +498,58 @@ type Duration time.Duration
 // D returns the value as a time.Duration.
 func (d Duration) D() time.Duration { return time.Duration(d) }
 
+// MaxDuration bounds the durations ParseDuration accepts, either sign: 100
+// years of 365.25 days. Nothing Foresight configures (retention, history,
+// token lifetimes, steps) needs more, and a larger day count is a typo.
+const MaxDuration = 36525 * 24 * time.Hour
+
+// goDurationSyntax matches what time.ParseDuration accepts, whatever the
+// magnitude.
+var goDurationSyntax = regexp.MustCompile(`^[-+]?(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|μs|ms|s|m|h))+$`)
+
 // ParseDuration parses Go durations plus a leading whole-days term "Nd".
+// Durations longer than MaxDuration (either sign) are refused rather than
+// wrapped around.
 func ParseDuration(s string) (Duration, error) {
-	s = strings.TrimSpace(s)
+	in := strings.TrimSpace(s)
+	s = in
+	tooLong := func() error {
+		return fmt.Errorf("duration %q is longer than %dd (100 years), the longest accepted", in, MaxDuration/(24*time.Hour))
+	}
 	var days int64
 	if i := strings.IndexByte(s, 'd'); i > 0 {
 		n, err := strconv.ParseInt(s[:i], 10, 64)
+		if errors.Is(err, strconv.ErrRange) {
+			return 0, tooLong()
+		}
 		if err != nil {
-			return 0, fmt.Errorf("duration %q: bad day count", s)
+			return 0, fmt.Errorf("duration %q: bad day count", in)
 		}
 		days, s = n, s[i+1:]
+	}
+	const maxDays = int64(MaxDuration / (24 * time.Hour))
+	if days > maxDays || days < -maxDays {
+		return 0, tooLong()
 	}
 	var rest time.Duration
 	if s != "" {
 		var err error
 		if rest, err = time.ParseDuration(s); err != nil {
-			return 0, fmt.Errorf("duration %q: use e.g. 90s, 15m, 2h or 400d", s)
+			if goDurationSyntax.MatchString(s) {
+				return 0, tooLong() // well formed, so it overflowed
+			}
+			return 0, fmt.Errorf("duration %q: use e.g. 90s, 15m, 2h or 400d", in)
 		}
 	}
-	return Duration(time.Duration(days)*24*time.Hour + rest), nil
+	if rest > MaxDuration || rest < -MaxDuration {
+		return 0, tooLong()
+	}
+	// Both terms are at most 100 years: the sum cannot overflow.
+	d := time.Duration(days)*24*time.Hour + rest
+	if d > MaxDuration || d < -MaxDuration {
+		return 0, tooLong()
+	}
+	return Duration(d), nil
 }
 
 // UnmarshalYAML implements yaml.Unmarshaler.

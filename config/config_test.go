@@ -136,3 +136,41 @@ func TestJobsValidation(t *testing.T) {
 		}
 	}
 }
+
+// TestParseDurationBounds: day counts and Go durations that overflow, or
+// exceed 100 years, are refused instead of wrapping around ("213504d"
+// used to be 25 minutes, "300000d" about 240 years).
+func TestParseDurationBounds(t *testing.T) {
+	for in, want := range map[string]time.Duration{
+		"36525d":         MaxDuration,
+		"-36525d":        -MaxDuration,
+		"36524d24h":      MaxDuration,
+		"876600h":        MaxDuration,
+		"-1d":            -24 * time.Hour,
+		"+2d":            48 * time.Hour,
+		"1d-12h":         12 * time.Hour,
+		"36525d-876600h": 0,
+	} {
+		got, err := ParseDuration(in)
+		if err != nil || got.D() != want {
+			t.Errorf("%q: %v %v, want %v", in, got.D(), err, want)
+		}
+	}
+	for _, bad := range []string{"213504d", "300000d", "36526d", "36525d1ns", "-36526d", "876601h", "9223372036854775807d",
+		"99999999999999999999d", "2562048h", "9999999999999999999ns", "-9223372036854775808d", "106752d"} {
+		got, err := ParseDuration(bad)
+		if err == nil {
+			t.Errorf("%q parsed as %v", bad, got.D())
+			continue
+		}
+		if msg := err.Error(); !strings.Contains(msg, "longer than 36525d (100 years)") || !strings.Contains(msg, bad) {
+			t.Errorf("%q: error %q does not say it is too long", bad, msg)
+		}
+	}
+	// malformed input keeps its own message
+	for _, bad := range []string{"1.5d", "d1h", "5x", "1d2", ".h"} {
+		if _, err := ParseDuration(bad); err == nil || strings.Contains(err.Error(), "longer than") {
+			t.Errorf("%q: %v, want a syntax error", bad, err)
+		}
+	}
+}

@@ -456,6 +456,11 @@ func readValues(rr *rows, name string, start time.Time, step time.Duration) (*Ti
 		if err != nil {
 			return nil, &CSVError{Line: line, Column: names[0], Err: err}
 		}
+		// k×step must not overflow a time.Duration (about 292 years),
+		// which would wrap the time around.
+		if k := time.Duration(len(s.Values)); k > 0 && step > time.Duration(math.MaxInt64)/k {
+			return nil, csvErr(line, "", "value %d at start + %d×%s is more than %s after the start: use a smaller step", k+1, k, step, time.Duration(math.MaxInt64))
+		}
 		s.Times = append(s.Times, start.Add(time.Duration(len(s.Values))*step))
 		s.Values = append(s.Values, v)
 	}

@@ -231,6 +231,27 @@ func TestReadValuesCSV(t *testing.T) {
 	}
 }
 
+// TestReadValuesCSVStepOverflow: start + k×step past the range of a
+// time.Duration is refused on the line of the value, not wrapped around
+// to a time before the start.
+func TestReadValuesCSVStepOverflow(t *testing.T) {
+	start := ts("2026-01-01T00:00:00Z")
+	century := 36525 * 24 * time.Hour
+	s, err := ReadValuesCSV(strings.NewReader("v\n1\n2\n3\n"), "", start, century)
+	if err != nil || len(s.Times) != 3 || !s.Times[2].Equal(start.Add(2*century)) {
+		t.Fatalf("two centuries: %+v %v", s, err)
+	}
+	_, err = ReadValuesCSV(strings.NewReader("v\n1\n2\n3\n4\n"), "", start, century)
+	var ce *CSVError
+	if !errors.As(err, &ce) || ce.Line != 5 || !strings.Contains(err.Error(), "value 4 at start + 3×") {
+		t.Fatalf("three centuries: %v, want an error on line 5", err)
+	}
+	_, err = ReadSeriesCSV(strings.NewReader("1\n2\n3\n"), CSVOptions{Start: start, Step: time.Duration(math.MaxInt64)})
+	if !errors.As(err, &ce) || ce.Line != 3 {
+		t.Fatalf("largest step: %v, want an error on line 3", err)
+	}
+}
+
 func TestReadColumnsCSV(t *testing.T) {
 	fr, err := ReadColumnsCSV(strings.NewReader("timestamp,memory,limit,load\n2026-01-01T00:01:00Z,2,8,0.5\n2026-01-01T00:00:00Z,1,8,\n"))
 	if err != nil {

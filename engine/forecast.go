@@ -170,16 +170,30 @@ func (e *InsufficientHistory) Error() string {
 func (e *InsufficientHistory) Unwrap() error { return models.ErrInsufficientHistory }
 
 // ForecastSamples resamples samples (any order and spacing) onto a grid
-// (see Resample) and forecasts spec.Horizon steps after the last grid point.
+// (see ResampleLast: the model sees the last MaxFitPoints grid points) and
+// forecasts spec.Horizon steps after the last grid point.
+//
+// Input it cannot use is refused with an error wrapping ErrBadRequest that
+// names the sample: a time outside [MinTime, MaxTime], a value whose
+// magnitude is MaxAbsValue or more, or a horizon that would end after
+// MaxTime. Too few usable values give *InsufficientHistory; values no model
+// can fit give *UnfittableError.
 func ForecastSamples(name string, samples []Sample, spec ForecastSpec) (ForecastResult, error) {
 	if err := spec.Validate(); err != nil {
 		return ForecastResult{}, err
 	}
 	finite := 0
-	for _, s := range samples {
-		if !math.IsNaN(s.Value) && !math.IsInf(s.Value, 0) {
-			finite++
+	for i, s := range samples {
+		if err := CheckTime(s.Time); err != nil {
+			return ForecastResult{}, fmt.Errorf("%w: %s: sample %d: %v", ErrBadRequest, name, i, err)
 		}
+		if math.IsNaN(s.Value) || math.IsInf(s.Value, 0) {
+			continue
+		}
+		if err := checkValue(s.Value); err != nil {
+			return ForecastResult{}, fmt.Errorf("%w: %s: sample %d: %v", ErrBadRequest, name, i, err)
+		}
+		finite++
 	}
 	if finite < 3 {
 		return ForecastResult{}, &InsufficientHistory{Series: name, Need: 3, Have: finite, Step: spec.Step,
@@ -197,18 +211,73 @@ func ForecastSamples(name string, samples []Sample, spec ForecastSpec) (Forecast
 			return ForecastResult{}, fmt.Errorf("%w: %s: %v", ErrBadRequest, name, err)
 		}
 	}
-	grid, values, err := Resample(samples, step)
+	// Older history than the last MaxFitPoints grid points is never
+	// fitted: do not allocate it, however long the samples span.
+	grid, values, span, err := ResampleLast(samples, step, MaxFitPoints)
 	if err != nil {
 		return ForecastResult{}, fmt.Errorf("%w: %s: %v", ErrBadRequest, name, err)
+	}
+	if span > uint64(len(values)) {
+		usable := 0
+		for _, v := range values {
+			if !math.IsNaN(v) {
+				usable++
+			}
+		}
+		if usable < 3 {
+			return ForecastResult{}, &InsufficientHistory{Series: name, Need: 3, Have: usable, Step: step,
+				Reason: fmt.Sprintf("the samples span %d grid points at step %s and only the last %d are fitted; they hold %d usable value(s), a forecast needs at least 3: use a larger step",
+					span, FormatStep(step), len(values), usable)}
+		}
 	}
 	spec.Step = step
 	return ForecastGrid(name, grid, values, spec)
 }
 
-// ForecastGrid forecasts values on a regular grid (NaN = missing).
+// MaxAbsValue bounds the magnitude of the values a forecast accepts. Beyond
+// it the models' sums of squares and products overflow float64, so no
+// model could be fitted; no metric comes near it.
+const MaxAbsValue = 1e150
+
+func checkValue(v float64) error {
+	if math.Abs(v) >= MaxAbsValue {
+		return fmt.Errorf("value %g is too large to forecast: |value| must stay below %g", v, MaxAbsValue)
+	}
+	return nil
+}
+
+// UnfittableError reports that no model could be fitted to a series'
+// values (numerically degenerate data, or data the model asked for cannot
+// take, such as non-positive values for a multiplicative model). The input
+// is at fault, not the server (HTTP 422). It wraps the model's error
+// (models.ErrNoModel or models.ErrNonPositive).
+type UnfittableError struct {
+	Series, Model string
+	Err           error
+}
+
+func (e *UnfittableError) Error() string {
+	return fmt.Sprintf("no model could be fitted to %s (model %s): %v", e.Series, e.Model, e.Err)
+}
+
+// Unwrap returns the model's error.
+func (e *UnfittableError) Unwrap() error { return e.Err }
+
+// ForecastGrid forecasts values on a regular grid (NaN = missing). It uses
+// the last MaxFitPoints values. The grid and the horizon after it must lie
+// in [MinTime, MaxTime] and finite values must stay below MaxAbsValue in
+// magnitude; otherwise the error wraps ErrBadRequest.
 func ForecastGrid(name string, grid Grid, values []float64, spec ForecastSpec) (ForecastResult, error) {
 	if err := spec.Validate(); err != nil {
 		return ForecastResult{}, err
+	}
+	if err := grid.Check(len(values)); err != nil {
+		return ForecastResult{}, fmt.Errorf("%w: %s: %v", ErrBadRequest, name, err)
+	}
+	if err := grid.Check(len(values) + spec.Horizon); err != nil {
+		last := grid.At(max(len(values)-1, 0))
+		return ForecastResult{}, fmt.Errorf("%w: %s: a horizon of %d steps of %s after the last point (%s) ends after %s, the latest time supported",
+			ErrBadRequest, name, spec.Horizon, FormatStep(grid.Step), last.Format(time.RFC3339Nano), MaxTime.Format(time.RFC3339Nano))
 	}
 	if len(values) > MaxFitPoints {
 		drop := len(values) - MaxFitPoints
@@ -216,9 +285,13 @@ func ForecastGrid(name string, grid Grid, values []float64, spec ForecastSpec) (
 		values = values[drop:]
 	}
 	missing := 0
-	for _, v := range values {
+	for i, v := range values {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			missing++
+			continue
+		}
+		if err := checkValue(v); err != nil {
+			return ForecastResult{}, fmt.Errorf("%w: %s: grid point %d (%s): %v", ErrBadRequest, name, i, grid.At(i).Format(time.RFC3339Nano), err)
 		}
 	}
 	model := spec.Model
@@ -250,6 +323,9 @@ func ForecastGrid(name string, grid Grid, values []float64, spec ForecastSpec) (
 	}
 	if errors.Is(err, models.ErrInsufficientHistory) {
 		return ForecastResult{}, &InsufficientHistory{Series: name, Have: len(values) - missing, Step: grid.Step, Reason: err.Error()}
+	}
+	if errors.Is(err, models.ErrNoModel) || errors.Is(err, models.ErrNonPositive) {
+		return ForecastResult{}, &UnfittableError{Series: name, Model: model, Err: err}
 	}
 	return ForecastResult{}, fmt.Errorf("forecast %s with %s: %w", name, model, err)
 }
@@ -297,15 +373,21 @@ type ForecastOutcome struct {
 // ForecastMany forecasts every input with a bounded pool of workers
 // (workers <= 0 means GOMAXPROCS) and returns outcomes in input order. It
 // stops starting new fits when ctx is done; unstarted inputs get ctx's
-// error.
+// error. A fit that panics fails its own input with a *PanicError (a
+// server fault) and does not affect the others.
 func ForecastMany(ctx context.Context, inputs []ForecastInput, spec ForecastSpec, workers int) []ForecastOutcome {
 	out := make([]ForecastOutcome, len(inputs))
-	started := ForEach(ctx, len(inputs), workers, func(i int) {
+	errs := ForEach(ctx, len(inputs), workers, func(i int) error {
 		r, err := ForecastSamples(inputs[i].Name, inputs[i].Samples, spec)
-		out[i] = ForecastOutcome{Result: r, Err: err}
+		if err == nil {
+			out[i].Result = r
+		}
+		return err
 	})
-	for i := started; i < len(inputs); i++ {
-		out[i] = ForecastOutcome{Err: ctx.Err()}
+	for i, err := range errs {
+		if err != nil {
+			out[i] = ForecastOutcome{Err: err}
+		}
 	}
 	return out
 }

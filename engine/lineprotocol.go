@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -92,7 +93,7 @@ type LineStats struct {
 // returned, so a caller never writes half a batch.
 func ParseLineProtocol(r io.Reader, precision time.Duration, now time.Time) ([]Point, LineStats, error) {
 	var points []Point
-	stats, err := DecodeLineProtocol(r, precision, now, func(p Point) error {
+	stats, err := decodeLineProtocol(r, precision, now, func(p Point, _ int64) error {
 		points = append(points, p)
 		return nil
 	})
@@ -102,6 +103,25 @@ func ParseLineProtocol(r io.Reader, precision time.Duration, now time.Time) ([]P
 	return points, stats, nil
 }
 
+// ParseLineProtocolLines is ParseLineProtocol that also returns the input
+// line (1-based) each point was read from, so that a caller can name the
+// line of a point the store refuses (see PointError).
+func ParseLineProtocolLines(r io.Reader, precision time.Duration, now time.Time) ([]Point, []int64, LineStats, error) {
+	var (
+		points []Point
+		lines  []int64
+	)
+	stats, err := decodeLineProtocol(r, precision, now, func(p Point, line int64) error {
+		points = append(points, p)
+		lines = append(lines, line)
+		return nil
+	})
+	if err != nil {
+		return nil, nil, stats, err
+	}
+	return points, lines, stats, nil
+}
+
 // DecodeLineProtocol streams line protocol from r, calling fn for each point
 // while no line has been rejected yet. After the first malformed line it
 // stops calling fn but keeps reading to report every bad line (up to
@@ -109,33 +129,56 @@ func ParseLineProtocol(r io.Reader, precision time.Duration, now time.Time) ([]P
 // batch validate first (fn == nil counts only) and write in a second pass.
 // An error returned by fn stops decoding and is returned as is.
 func DecodeLineProtocol(r io.Reader, precision time.Duration, now time.Time, fn func(Point) error) (LineStats, error) {
+	var each func(Point, int64) error
+	if fn != nil {
+		each = func(p Point, _ int64) error { return fn(p) }
+	}
+	return decodeLineProtocol(r, precision, now, each)
+}
+
+func decodeLineProtocol(r io.Reader, precision time.Duration, now time.Time, fn func(Point, int64) error) (LineStats, error) {
 	var stats LineStats
 	if _, err := lpPrecision(precision); err != nil {
 		return stats, err
 	}
-	dec := lineprotocol.NewDecoder(r)
+	lr := newLineReader(r)
+	dec := lineprotocol.NewDecoder(lr)
 	var (
-		perr  ParseError
-		entry int64
+		perr ParseError
+		// The lines of the previous entry and of the previous rejection
+		// (0: none yet).
+		lastEntry, lastRejected int64
 	)
 	reject := func(err error) {
-		perr.Total++
-		if len(perr.Lines) >= MaxLineErrors {
-			return
-		}
-		// Syntax errors carry the parser's line number; the few checks
-		// made after parsing only know the entry (non-empty line) index.
-		le := LineError{Line: 0, Reason: fmt.Sprintf("entry %d: %v", entry, err)}
+		// Syntax errors carry the decoder's line and column. Checks made
+		// after parsing (timestamp range, non-finite values) fail on the
+		// token just read, which lies on the last line the decoder read.
+		le := LineError{Line: lr.line, Reason: err.Error()}
 		var de *lineprotocol.DecodeError
 		if errors.As(err, &de) {
 			le.Line, le.Column = de.Line, de.Column
 			le.Reason = de.Err.Error()
 		}
-		perr.Lines = append(perr.Lines, le)
+		// One line, one rejection: the decoder resynchronises at a lone
+		// carriage return too, so the rest of a malformed line can fail
+		// again as if it were a line of its own.
+		if le.Line == lastRejected {
+			return
+		}
+		lastRejected = le.Line
+		perr.Total++
+		if len(perr.Lines) < MaxLineErrors {
+			perr.Lines = append(perr.Lines, le)
+		}
 	}
 	for dec.Next() {
-		entry++
-		stats.Lines++
+		// The decoder has read just up to the end of the line the entry
+		// starts on (the line reader hands it one line per Read).
+		entryLine := lr.line
+		if entryLine != lastEntry {
+			stats.Lines++
+			lastEntry = entryLine
+		}
 		p, nstr, err := decodeLine(dec, precision, now)
 		stats.SkippedStringFields += nstr
 		if err != nil {
@@ -148,7 +191,7 @@ func DecodeLineProtocol(r io.Reader, precision time.Duration, now time.Time, fn 
 		stats.Fields += len(p.Fields)
 		stats.Points++
 		if perr.Total == 0 && fn != nil {
-			if err := fn(p); err != nil {
+			if err := fn(p, entryLine); err != nil {
 				return stats, err
 			}
 		}
@@ -164,6 +207,55 @@ func DecodeLineProtocol(r io.Reader, precision time.Duration, now time.Time, fn 
 		return stats, &perr
 	}
 	return stats, nil
+}
+
+// lineReader hands its reader's bytes to the line-protocol decoder at most
+// one line (up to and including '\n') per Read and records the number of
+// the line it handed out last. The decoder reads only as far as it must, so
+// right after Decoder.Next lineReader.line is the line the new entry starts
+// on, and after a component is decoded, the line that component ends on.
+// The decoder itself keeps line numbers for its syntax errors only; checks
+// made after parsing (timestamp range, non-finite values) need them too.
+type lineReader struct {
+	br      *bufio.Reader
+	pending []byte // rest of the current line, not yet handed out
+	line    int64  // line of the bytes handed out last
+	next    int64  // line of the next bytes to hand out
+	err     error
+}
+
+func newLineReader(r io.Reader) *lineReader {
+	return &lineReader{br: bufio.NewReaderSize(r, 64<<10), next: 1}
+}
+
+func (l *lineReader) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if len(l.pending) == 0 {
+		if l.err != nil {
+			return 0, l.err
+		}
+		// A line longer than the buffer comes in several pieces, each
+		// of the same line.
+		l.pending, l.err = l.br.ReadSlice('\n')
+		if errors.Is(l.err, bufio.ErrBufferFull) {
+			l.err = nil
+		}
+		if len(l.pending) == 0 {
+			if l.err == nil {
+				l.err = io.ErrNoProgress
+			}
+			return 0, l.err
+		}
+		l.line = l.next
+		if l.pending[len(l.pending)-1] == '\n' {
+			l.next++
+		}
+	}
+	n := copy(p, l.pending)
+	l.pending = l.pending[n:]
+	return n, nil
 }
 
 func decodeLine(dec *lineprotocol.Decoder, precision time.Duration, now time.Time) (Point, int, error) {

@@ -103,6 +103,9 @@ type Options struct {
 	// Recheck is how long Predictions trusts its cache before asking the
 	// state database whether a snapshot changed (default 3 s).
 	Recheck time.Duration
+	// Dispatcher holds the River workers of distributed runs; required
+	// when Config.Distributed.Enabled (see distributed.go).
+	Dispatcher *Dispatcher
 }
 
 // job is one configured job.
@@ -294,6 +297,15 @@ func New(opts Options) (*Service, error) {
 	s.metrics = m
 	s.store = &retryStore{MetricStore: opts.Store, retries: cfg.StoreRetries, backoff: cfg.RetryBackoff.D(), log: log, retried: m.retries}
 	s.base, s.cancel = context.WithCancel(context.Background())
+	if cfg.Distributed.Enabled {
+		if opts.Dispatcher == nil {
+			return nil, errors.New("jobs: distributed runs need Options.Dispatcher (the River workers)")
+		}
+		if opts.State.Driver() != state.DriverPostgres {
+			return nil, errors.New("jobs: distributed runs need the postgres state driver")
+		}
+		opts.Dispatcher.svc.Store(s)
+	}
 	return s, nil
 }
 
@@ -471,6 +483,10 @@ func (s *Service) catchUp() {
 			}
 		}
 		s.log.Info("catching up a job on start", "job", j.name())
+		if s.distributed() {
+			s.dispatch(j, "catch-up")
+			continue
+		}
 		if _, err := s.run(s.base, j, "catch-up"); errors.Is(err, ErrAlreadyRunning) {
 			s.skip(j, "overlap", "catch-up skipped: the job is already running")
 		}
@@ -490,6 +506,10 @@ func (s *Service) tick(j *job) {
 			s.skip(j, "outside_close_window", "scheduled run skipped: outside the month-end close window")
 			return
 		}
+	}
+	if s.distributed() {
+		s.dispatch(j, "schedule")
+		return
 	}
 	if _, err := s.run(s.base, j, "schedule"); errors.Is(err, ErrAlreadyRunning) {
 		s.skip(j, "overlap", "scheduled run skipped: the previous run is still in progress")
@@ -535,6 +555,17 @@ func (s *Service) Trigger(ctx context.Context, name, actor string) (Triggered, e
 	if err != nil {
 		return Triggered{}, err
 	}
+	if s.distributed() {
+		if s.isStopped() {
+			return Triggered{}, ErrStopped
+		}
+		id, _, err := s.enqueueRun(ctx, j, "manual")
+		if err != nil {
+			return Triggered{}, err
+		}
+		s.log.Info("job triggered", "job", name, "actor", actor, "run_id", id)
+		return Triggered{Job: name, RunID: id}, nil
+	}
 	r, err := s.begin(ctx, j, "manual")
 	if err != nil {
 		return Triggered{}, err
@@ -550,6 +581,13 @@ func (s *Service) RunNow(ctx context.Context, name string) (state.JobRunRecord, 
 	j, err := s.lookup(name)
 	if err != nil {
 		return state.JobRunRecord{}, err
+	}
+	if s.distributed() {
+		id, _, err := s.enqueueRun(ctx, j, "manual")
+		if err != nil {
+			return state.JobRunRecord{}, err
+		}
+		return s.waitRun(ctx, j, id)
 	}
 	return s.run(ctx, j, "manual")
 }

@@ -26,11 +26,15 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if len(args) > 0 && args[0] == "api" {
 		return cmdBenchAPI(ctx, args[1:], stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "ingest" {
+		return cmdBenchIngest(ctx, args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "m4" {
 		fmt.Fprintln(stderr, "usage: foresight bench m4 -data DIR [-models LIST] [-csv FILE] [-series-csv FILE] [-workers N] [-limit N] [-seed N] [-timeout D]")
 		fmt.Fprintln(stderr, "       foresight bench scenarios [-seeds 1,2,3] [-only disk,memleak,monthend]")
 		fmt.Fprintln(stderr, "       foresight bench jobs -influx-url URL [-series 5000] [-days 30] [-step 5m] [-load]")
 		fmt.Fprintln(stderr, "       foresight bench api -server URL [-token T] [-clients 200] [-duration 30s] [-rate 0] [-paths default] [-json]")
+		fmt.Fprintln(stderr, "       foresight bench ingest -server URL [-token T] [-duration 60s] [-clients 8] [-batch 5000] [-series 10000] [-rate 0] [-gzip]")
 		if len(args) == 0 {
 			return usageError{"bench: name a benchmark (m4, scenarios or api)"}
 		}

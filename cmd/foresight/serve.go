@@ -14,6 +14,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/riverqueue/river"
 
 	"github.com/seed-f1b503aa/foresight/api"
 	"github.com/seed-f1b503aa/foresight/config"
@@ -44,7 +45,15 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}()
 
-	inc, stopTickets, err := openTickets(ctx, cfg, log)
+	// Distributed job runs (jobs.distributed) are River jobs worked by the
+	// same client as the webhook deliveries.
+	var dispatch *jobs.Dispatcher
+	var registerJobs func(*river.Workers)
+	if cfg.Jobs.Distributed.Enabled {
+		dispatch = jobs.NewDispatcher()
+		registerJobs = dispatch.Register
+	}
+	inc, stopTickets, err := openTickets(ctx, cfg, log, registerJobs)
 	if err != nil {
 		return err
 	}
@@ -55,12 +64,13 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	sched, err := jobs.New(jobs.Options{
-		Store:    store,
-		State:    inc.Store,
-		Config:   cfg.Jobs,
-		Rules:    cfg.Predictors,
-		Logger:   log.With("component", "jobs"),
-		Registry: reg,
+		Store:      store,
+		State:      inc.Store,
+		Config:     cfg.Jobs,
+		Rules:      cfg.Predictors,
+		Logger:     log.With("component", "jobs"),
+		Registry:   reg,
+		Dispatcher: dispatch,
 		// The ticket rules run after every successful predict run, on that
 		// job's predictions (entities of other kinds are left alone).
 		After: func(ctx context.Context, job string, snap fleet.Snapshot) {

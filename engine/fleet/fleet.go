@@ -83,6 +83,11 @@ type Runner struct {
 	Calendar *calendar.Calendar
 	// Kinds restricts the run to these predictors (empty: all of them).
 	Kinds []Kind
+	// Only, when not nil, restricts the run to these main series (by
+	// engine.SeriesKey.ID: a disk source's used field, a memory source's
+	// memory field, a month-end source's field); MainSeries lists them.
+	// Several processes can so split one fleet run.
+	Only map[string]bool
 }
 
 // runs reports whether the runner runs predictor k.
@@ -111,7 +116,7 @@ func (r *Runner) Run(ctx context.Context, now time.Time) (Snapshot, error) {
 			cal = calendar.DefaultCalendar()
 		}
 	}
-	var tasks []func() Prediction
+	var tasks []task
 	var errs []string
 	sources := 0
 	if !r.runs(KindDisk) {
@@ -153,8 +158,7 @@ func (r *Runner) Run(ctx context.Context, now time.Time) (Snapshot, error) {
 	if sources == 0 && len(errs) > 0 {
 		return Snapshot{Errors: errs}, fmt.Errorf("no source could be read: %s", errs[0])
 	}
-	preds := make([]Prediction, len(tasks))
-	engine.ForEach(ctx, len(tasks), r.Workers, func(i int) { preds[i] = tasks[i]() })
+	preds := runTasks(ctx, tasks, r.Workers, log)
 	if err := ctx.Err(); err != nil {
 		return Snapshot{}, fmt.Errorf("fleet run interrupted: %w", err)
 	}
@@ -162,6 +166,45 @@ func (r *Runner) Run(ctx context.Context, now time.Time) (Snapshot, error) {
 	snap := Snapshot{ComputedAt: now, Duration: time.Since(start), Predictions: preds, Errors: errs}
 	log.Info("fleet predictions computed", "predictions", len(preds), "errors", len(errs), "duration", snap.Duration.Round(time.Millisecond))
 	return snap, nil
+}
+
+// MainSeries lists the ids of the main series Run at now would predict
+// from (see Only), sorted and without repeats. A source that cannot be
+// listed is an error.
+func (r *Runner) MainSeries(ctx context.Context, now time.Time) ([]string, error) {
+	rules := r.Rules.withDefaults()
+	type src struct {
+		meas, field string
+		history     time.Duration
+	}
+	var srcs []src
+	if r.runs(KindDisk) {
+		for _, s := range rules.Disk.Sources {
+			srcs = append(srcs, src{s.Measurement, s.UsedField, rules.Disk.History})
+		}
+	}
+	if r.runs(KindMemLeak) {
+		for _, s := range rules.Memory.Sources {
+			srcs = append(srcs, src{s.Measurement, s.MemoryField, rules.Memory.History})
+		}
+	}
+	if r.runs(KindMonthEnd) {
+		for _, s := range rules.MonthEnd.Sources {
+			srcs = append(srcs, src{s.Measurement, s.Field, rules.MonthEnd.History})
+		}
+	}
+	var ids []string
+	for _, s := range srcs {
+		keys, err := r.Store.ListSeries(ctx, engine.SeriesFilter{Measurement: s.meas, Field: s.field, Start: now.Add(-s.history), End: now})
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", s.meas, err)
+		}
+		for _, k := range keys {
+			ids = append(ids, k.ID())
+		}
+	}
+	slices.Sort(ids)
+	return slices.Compact(ids), nil
 }
 
 // CompareUrgency orders two predictions by urgency alone: at risk before
@@ -231,6 +274,9 @@ func (r *Runner) readPairs(ctx context.Context, meas, field, sibling string, q e
 	if err != nil {
 		return nil, nil, err
 	}
+	if r.Only != nil {
+		keys = slices.DeleteFunc(keys, func(k engine.SeriesKey) bool { return !r.Only[k.ID()] })
+	}
 	if len(keys) == 0 {
 		return nil, nil, nil
 	}
@@ -283,17 +329,48 @@ func split(s engine.Series) ([]time.Time, []float64) {
 	return t, v
 }
 
+// task is one prediction to compute. It names its entity so that a task
+// whose predictor panics still yields an error prediction for it.
+type task struct {
+	kind   Kind
+	id     string
+	entity map[string]string
+	series []string
+	run    func() Prediction
+}
+
+// runTasks runs tasks on a pool of workers. A task whose predictor panics
+// yields an error prediction for its entity (the panic is logged with its
+// stack); the others are unaffected.
+func runTasks(ctx context.Context, tasks []task, workers int, log *slog.Logger) []Prediction {
+	preds := make([]Prediction, len(tasks))
+	errs := engine.ForEach(ctx, len(tasks), workers, func(i int) error {
+		preds[i] = tasks[i].run()
+		return nil
+	})
+	for i, err := range errs {
+		var pe *engine.PanicError
+		if !errors.As(err, &pe) {
+			continue // nil, or never started: the caller checks ctx
+		}
+		t := tasks[i]
+		preds[i] = failed(t.kind, t.id, t.entity, t.series, err)
+		log.Error("fleet predictor panicked", "kind", t.kind, "prediction", t.id, "err", err, "stack", string(pe.Stack))
+	}
+	return preds
+}
+
 func failed(kind Kind, id string, entity map[string]string, series []string, err error) Prediction {
 	return Prediction{Kind: kind, ID: id, Entity: entity, Series: series, Status: "error", Error: err.Error(), Summary: "prediction failed: " + err.Error()}
 }
 
-func (r *Runner) diskTasks(ctx context.Context, src DiskSource, rules DiskRules, now time.Time) ([]func() Prediction, error) {
+func (r *Runner) diskTasks(ctx context.Context, src DiskSource, rules DiskRules, now time.Time) ([]task, error) {
 	q := engine.RangeQuery{Start: now.Add(-rules.History), End: now, Step: rules.Step, Agg: engine.AggMax}
 	used, totals, err := r.readPairs(ctx, src.Measurement, src.UsedField, src.TotalField, q)
 	if err != nil {
 		return nil, err
 	}
-	var tasks []func() Prediction
+	var tasks []task
 	for _, s := range used {
 		entity := entityOf(s.Key.Tags, src.EntityTags)
 		id := predictionID(KindDisk, src.Measurement, entity)
@@ -307,18 +384,18 @@ func (r *Runner) diskTasks(ctx context.Context, src DiskSource, rules DiskRules,
 			// Without a total there is nothing to fill: treat used as percent.
 			in = risk.DiskInput{Times: times, UsedPercent: u}
 		}
-		tasks = append(tasks, func() Prediction {
+		tasks = append(tasks, task{kind: KindDisk, id: id, entity: entity, series: series, run: func() Prediction {
 			p, err := risk.PredictDisk(in, risk.DiskOptions{Now: now, WarnPercent: rules.WarnPercent})
 			if err != nil {
 				return failed(KindDisk, id, entity, series, err)
 			}
 			return diskPrediction(id, entity, series, p)
-		})
+		}})
 	}
 	return tasks, nil
 }
 
-func (r *Runner) memTasks(ctx context.Context, src MemorySource, rules MemoryRules, now time.Time) ([]func() Prediction, error) {
+func (r *Runner) memTasks(ctx context.Context, src MemorySource, rules MemoryRules, now time.Time) ([]task, error) {
 	q := engine.RangeQuery{Start: now.Add(-rules.History), End: now, Step: rules.Step, Agg: engine.AggMean}
 	mem, limits, err := r.readPairs(ctx, src.Measurement, src.MemoryField, src.LimitField, q)
 	if err != nil || len(mem) == 0 {
@@ -338,7 +415,7 @@ func (r *Runner) memTasks(ctx context.Context, src MemorySource, rules MemoryRul
 			loads[joinKey(s.Key.Tags, src.LoadJoinTags)] = s
 		}
 	}
-	var tasks []func() Prediction
+	var tasks []task
 	for _, s := range mem {
 		entity := entityOf(s.Key.Tags, src.EntityTags)
 		id := predictionID(KindMemLeak, src.Measurement, entity)
@@ -355,13 +432,13 @@ func (r *Runner) memTasks(ctx context.Context, src MemorySource, rules MemoryRul
 				series = append(series, ld.Key.ID())
 			}
 		}
-		tasks = append(tasks, func() Prediction {
+		tasks = append(tasks, task{kind: KindMemLeak, id: id, entity: entity, series: series, run: func() Prediction {
 			p, err := risk.PredictMemLeak(in, risk.MemOptions{Now: now})
 			if err != nil {
 				return failed(KindMemLeak, id, entity, series, err)
 			}
 			return memPrediction(id, entity, series, p)
-		})
+		}})
 	}
 	return tasks, nil
 }
@@ -374,26 +451,26 @@ func joinKey(tags map[string]string, names []string) string {
 	return b.String()
 }
 
-func (r *Runner) monthEndTasks(ctx context.Context, src MonthEndSource, rules MonthEndRules, cal *calendar.Calendar, now time.Time) ([]func() Prediction, error) {
+func (r *Runner) monthEndTasks(ctx context.Context, src MonthEndSource, rules MonthEndRules, cal *calendar.Calendar, now time.Time) ([]task, error) {
 	q := engine.RangeQuery{Start: now.Add(-rules.History), End: now, Step: rules.Step, Agg: engine.AggMean}
 	series, _, err := r.readPairs(ctx, src.Measurement, src.Field, "", q)
 	if err != nil {
 		return nil, err
 	}
-	var tasks []func() Prediction
+	var tasks []task
 	for _, s := range series {
 		entity := entityOf(s.Key.Tags, src.EntityTags)
 		entity["metric"] = src.Measurement + "." + src.Field
 		id := predictionID(KindMonthEnd, src.Measurement+"."+src.Field, entity)
 		ids := []string{s.Key.ID()}
 		in := risk.MonthEndInput{Series: s.Key.ID(), Samples: s.Samples}
-		tasks = append(tasks, func() Prediction {
+		tasks = append(tasks, task{kind: KindMonthEnd, id: id, entity: entity, series: ids, run: func() Prediction {
 			p, err := risk.PredictMonthEnd(in, risk.MonthEndOptions{Calendar: cal, CloseDays: rules.CloseDays, Now: now, Step: rules.Step, Threshold: src.Threshold})
 			if err != nil {
 				return failed(KindMonthEnd, id, entity, ids, err)
 			}
 			return monthEndPrediction(id, entity, ids, p)
-		})
+		}})
 	}
 	return tasks, nil
 }

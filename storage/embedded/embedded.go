@@ -66,7 +66,11 @@
 // entirely older than the retention window (at compaction or at its
 // periodic block reload), and refuses writes older than the window. In
 // addition this package never returns samples older than the window, so
-// reads do not depend on when a block happens to be deleted.
+// reads do not depend on when a block happens to be deleted. Because one
+// sample stamped far in the future would move the window past all real
+// data, Write refuses points more than Options.MaxFutureSkew (default 7
+// days) ahead of the clock; it refuses points older than the window too,
+// and either way writes nothing of the batch (see Store.Write).
 package embedded
 
 import (
@@ -105,6 +109,13 @@ const (
 	DefaultListLookback = 30 * 24 * time.Hour
 	// maxBlockCap caps the default MaxBlockDuration (as Prometheus does).
 	maxBlockCap = 31 * 24 * time.Hour
+	// DefaultMaxFutureSkew is how far ahead of the clock Write accepts
+	// points by default: enough for clock skew and for forecasts written
+	// back by scheduled jobs (the example job writes 48 hours ahead), far
+	// too little for a timestamp in the wrong precision to pass. It is
+	// lowered to half the out-of-order window when that is shorter, so
+	// present-time writes always stay inside the window.
+	DefaultMaxFutureSkew = 7 * 24 * time.Hour
 )
 
 // ErrClosed is returned by every method called after Close. It wraps
@@ -118,6 +129,12 @@ var ErrReservedLabel = errors.New("tag key is reserved by the embedded store (" 
 // ErrInvalidPoint is returned for points that cannot be stored: an empty
 // measurement, field name or tag key.
 var ErrInvalidPoint = errors.New("invalid point")
+
+// ErrOutsideWindow is returned (inside an *engine.PointError) for a point
+// whose time the store does not accept: more than Options.MaxFutureSkew
+// ahead of the clock, or older than the retention behind the newest sample
+// in the store.
+var ErrOutsideWindow = errors.New("outside the time window the store accepts")
 
 // Options configures Open. The zero value is usable: every zero field takes
 // the default documented on it.
@@ -144,13 +161,18 @@ type Options struct {
 	// which only the out-of-order path accepts.
 	OutOfOrderTimeWindow time.Duration
 
-	// MaxFutureSkew, when positive, makes Write reject points whose time is
-	// more than this far ahead of the wall clock. Retention and the
+	// MaxFutureSkew is how far ahead of the clock (Now) a point's time may
+	// be: Write refuses later points (ErrOutsideWindow). Retention and the
 	// out-of-order window are measured from the newest sample, so a single
-	// point stamped years in the future would make all real history "too
-	// old"; this guards against such typos. Zero (the default) disables
-	// the check.
+	// point stamped years ahead, such as a timestamp in seconds sent with
+	// precision ns misread, would make every present-time write "too old"
+	// and push real history out of retention. Zero means the default,
+	// DefaultMaxFutureSkew (7 days) or half the out-of-order window if
+	// that is shorter; negative disables the check.
 	MaxFutureSkew time.Duration
+
+	// Now is the clock MaxFutureSkew is measured from. Nil means time.Now.
+	Now func() time.Time
 
 	// ListLookback is the span ListSeries searches when the filter has no
 	// Start. Default DefaultListLookback (30 days).
@@ -191,6 +213,12 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.OutOfOrderTimeWindow < time.Millisecond {
 		o.OutOfOrderTimeWindow = time.Millisecond
+	}
+	if o.MaxFutureSkew == 0 {
+		o.MaxFutureSkew = min(DefaultMaxFutureSkew, o.OutOfOrderTimeWindow/2)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
 	}
 	if o.ListLookback <= 0 {
 		o.ListLookback = DefaultListLookback

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -160,10 +161,11 @@ func TestRetention(t *testing.T) {
 	newStart := t0.Add(10 * 24 * time.Hour)
 	mustWrite(t, s, series("m", cur, "f", newStart, 1440, func(int) float64 { return 1 }))
 
-	// TSDB refuses writes older than the retention (= out-of-order) window
+	// writes older than the retention (= out-of-order) window are refused
 	err := s.Write(ctx, series("m", old, "f", t0.Add(24*time.Hour), 10, func(int) float64 { return 1 }))
-	if !errors.Is(err, storage.ErrTooOldSample) {
-		t.Fatalf("write beyond retention: %v, want ErrTooOldSample", err)
+	var pe *engine.PointError
+	if !errors.Is(err, storage.ErrTooOldSample) || !errors.Is(err, ErrOutsideWindow) || !errors.As(err, &pe) || pe.Index != 0 {
+		t.Fatalf("write beyond retention: %v, want a PointError for point 0 wrapping ErrTooOldSample", err)
 	}
 	// the store never returns data older than the window, compacted or not
 	oldKey := engine.SeriesKey{Measurement: "m", Field: "f", Tags: old}
@@ -289,12 +291,13 @@ func TestWriteDetails(t *testing.T) {
 		t.Fatalf("samples: %+v", sr.Samples)
 	}
 	// the newest sample rewritten with another value is refused; the
-	// rest of the batch is written
+	// rest of the batch is written, and the error says so
 	err = s.Write(ctx, []engine.Point{
 		{Measurement: "m", Fields: map[string]float64{"f": 3}, Time: t0.Add(2 * time.Second)},
 		{Measurement: "m", Fields: map[string]float64{"f": 4}, Time: t0.Add(3 * time.Second)},
 	})
-	if !errors.Is(err, storage.ErrDuplicateSampleForTimestamp) {
+	if !errors.Is(err, storage.ErrDuplicateSampleForTimestamp) || !errors.Is(err, engine.ErrConflict) || errors.Is(err, engine.ErrPointRejected) ||
+		!strings.Contains(err.Error(), "1 of 2 samples not written (the store keeps the value it has and does not overwrite); the rest of the batch was written; first: m#f at 2026-03-01T00:00:02Z") {
 		t.Fatalf("conflicting rewrite: %v", err)
 	}
 	sr, err = s.Read(ctx, k, engine.RangeQuery{Start: t0, End: t0.Add(time.Minute)})
@@ -308,9 +311,91 @@ func TestWriteDetails(t *testing.T) {
 	}
 	// MaxFutureSkew
 	s2 := openTest(t, Options{MaxFutureSkew: time.Hour})
-	if err := s2.Write(ctx, series("m", nil, "f", time.Now().Add(2*time.Hour), 1, func(int) float64 { return 1 })); !errors.Is(err, ErrInvalidPoint) {
+	if err := s2.Write(ctx, series("m", nil, "f", time.Now().Add(2*time.Hour), 1, func(int) float64 { return 1 })); !errors.Is(err, ErrOutsideWindow) || !errors.Is(err, engine.ErrPointRejected) {
 		t.Fatalf("future point: %v", err)
 	}
+}
+
+// TestWriteTimeWindow: one point far in the future (a timestamp in seconds,
+// 9000000000, i.e. 2255) used to be accepted and then make every
+// present-time write "too old", forever. Points more than MaxFutureSkew
+// ahead of the clock or older than the retention behind the newest sample
+// are refused with a PointError naming them, and nothing of their batch is
+// written.
+func TestWriteTimeWindow(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	s := openTest(t, Options{Now: func() time.Time { return now }})
+	if got := s.Options().MaxFutureSkew; got != DefaultMaxFutureSkew {
+		t.Fatalf("default MaxFutureSkew %s", got)
+	}
+	a := map[string]string{"host": "a"}
+	cur := series("m", a, "f", now.Add(-time.Hour), 3, func(i int) float64 { return float64(i) })
+	future := engine.Point{Measurement: "m", Tags: map[string]string{"host": "b"}, Fields: map[string]float64{"f": 1}, Time: time.Unix(9000000000, 0)}
+	err := s.Write(ctx, append(append([]engine.Point{}, cur...), future))
+	var pe *engine.PointError
+	if !errors.As(err, &pe) || pe.Index != 3 || !errors.Is(err, ErrOutsideWindow) ||
+		err.Error() != "point 3: embedded: m: time 2255-03-14T16:00:00Z is more than 168h0m0s ahead of the store's clock (2026-11-26T12:00:00Z): outside the time window the store accepts" {
+		t.Fatalf("far-future point: %v", err)
+	}
+	everything := func(tags map[string]string) int {
+		_, n := sumOf(t, s, engine.SeriesKey{Measurement: "m", Field: "f", Tags: tags}, time.Unix(0, 0), time.Unix(9000000001, 0))
+		return n
+	}
+	if everything(a) != 0 || everything(map[string]string{"host": "b"}) != 0 {
+		t.Fatal("a refused batch was partly written")
+	}
+	// present-time writes still work, and nothing in the future moved the
+	// retention window
+	mustWrite(t, s, cur)
+	mustWrite(t, s, series("m", a, "f", now, 1, func(int) float64 { return 9 }))
+	if sum, n := sumOf(t, s, engine.SeriesKey{Measurement: "m", Field: "f", Tags: a}, now.Add(-2*time.Hour), now.Add(time.Hour)); n != 4 || sum != 12 {
+		t.Fatalf("present-time data: %d samples, sum %v", n, sum)
+	}
+	// six days ahead (a forecast written back) is fine
+	mustWrite(t, s, series("fc", nil, "f", now.Add(6*24*time.Hour), 1, func(int) float64 { return 1 }))
+
+	// older than the retention (400 days) behind the newest sample, in
+	// the same batch as good points: refused, nothing written
+	old := now.Add(-401 * 24 * time.Hour)
+	batch := []engine.Point{
+		{Measurement: "m", Tags: map[string]string{"host": "c"}, Fields: map[string]float64{"f": 1}, Time: now},
+		{Measurement: "m", Tags: map[string]string{"host": "c"}, Fields: map[string]float64{"f": 2}, Time: old},
+	}
+	err = s.Write(ctx, batch)
+	if !errors.As(err, &pe) || pe.Index != 1 || !errors.Is(err, storage.ErrTooOldSample) || !errors.Is(err, ErrOutsideWindow) ||
+		!strings.Contains(err.Error(), "is older than the retention (9600h0m0s) behind the newest sample (2026-12-02T12:00:00Z)") {
+		t.Fatalf("too old point: %v", err)
+	}
+	if everything(map[string]string{"host": "c"}) != 0 {
+		t.Fatal("a batch with a too-old point was partly written")
+	}
+	// a reserved tag key is refused the same way, by index
+	err = s.Write(ctx, []engine.Point{cur[0], {Measurement: "m", Tags: map[string]string{FieldLabel: "x"}, Fields: map[string]float64{"f": 1}, Time: now}})
+	if !errors.As(err, &pe) || pe.Index != 1 || !errors.Is(err, ErrReservedLabel) {
+		t.Fatalf("reserved label: %v", err)
+	}
+
+	// the batch's own newest point counts: an empty store refuses a batch
+	// spanning more than the retention
+	s2 := openTest(t, Options{Retention: 48 * time.Hour, Now: func() time.Time { return now }})
+	if got := s2.Options().MaxFutureSkew; got != 24*time.Hour {
+		t.Fatalf("MaxFutureSkew with 48h retention: %s, want half the window", got)
+	}
+	err = s2.Write(ctx, []engine.Point{
+		{Measurement: "m", Fields: map[string]float64{"f": 1}, Time: now.Add(-72 * time.Hour)},
+		{Measurement: "m", Fields: map[string]float64{"f": 2}, Time: now},
+	})
+	if !errors.As(err, &pe) || pe.Index != 0 {
+		t.Fatalf("batch spanning 72h with 48h retention: %v", err)
+	}
+	if err := s2.Write(ctx, series("m", nil, "f", now.Add(25*time.Hour), 1, func(int) float64 { return 1 })); !errors.Is(err, ErrOutsideWindow) {
+		t.Fatalf("25h ahead with a 24h bound: %v", err)
+	}
+
+	// a negative MaxFutureSkew turns the future check off
+	s3 := openTest(t, Options{MaxFutureSkew: -1, Now: func() time.Time { return now }})
+	mustWrite(t, s3, []engine.Point{future})
 }
 
 // shuffledHistory returns nSeries × days of one-minute points, series after

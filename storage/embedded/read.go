@@ -19,11 +19,23 @@ import (
 // reference point TSDB itself uses for retention. Reads never return older
 // samples, whether or not their block has been deleted yet.
 func (s *Store) retentionFloor() int64 {
+	return s.floorBelow(s.newest())
+}
+
+// newest returns the timestamp (ms) of the newest sample in the store, or
+// math.MinInt64 when it is empty.
+func (s *Store) newest() int64 {
 	newest := s.db.Head().MaxTime()
 	for _, b := range s.db.Blocks() {
 		// block intervals are half-open [MinTime, MaxTime)
 		newest = max(newest, b.Meta().MaxTime-1)
 	}
+	return newest
+}
+
+// floorBelow returns the oldest timestamp (ms) inside the retention window
+// when the newest sample is at newest (math.MinInt64: no sample, no floor).
+func (s *Store) floorBelow(newest int64) int64 {
 	if newest == math.MinInt64 {
 		return math.MinInt64
 	}

@@ -23,19 +23,24 @@ import (
 // Each field of a point becomes one sample of the series
 // {measurement, field, tags}. NaN values are skipped (NaN means missing).
 //
-// Points that are malformed (empty measurement, field or tag key, or a
-// reserved tag key — see ErrReservedLabel) make Write fail before anything
-// is written. Samples TSDB refuses individually — older than the
-// out-of-order window, or a different value at the timestamp of a series'
-// newest sample (storage.ErrDuplicateSampleForTimestamp: the store does not
-// overwrite) — are skipped, the rest of the batch is committed, and Write
-// returns an error that counts them and wraps the first TSDB error.
+// A point the store refuses for what it holds makes Write fail with an
+// *engine.PointError naming the point's index, and nothing of the batch is
+// written: a malformed point (empty measurement, field or tag key:
+// ErrInvalidPoint; a reserved tag key: ErrReservedLabel) or a time outside
+// the window the store accepts (ErrOutsideWindow): more than MaxFutureSkew
+// ahead of the clock, or older than Retention behind the newest sample in
+// the store (TSDB's own refusals, storage.ErrTooOldSample and
+// storage.ErrOutOfBounds, are reported the same way).
 //
 // Writing the same sample again (same series, timestamp and value) is not
 // an error, so retrying a batch is safe: the copies are merged, reads and
-// compaction keep one sample per timestamp. Writing a different value at an
-// older timestamp that already holds a sample (or twice in one batch) is not
-// detected; which of the two values a read returns is unspecified.
+// compaction keep one sample per timestamp. A different value at the
+// timestamp of a series' newest sample is not written (the store does not
+// overwrite); the rest of the batch is, and Write returns an error that
+// counts such samples and wraps engine.ErrConflict and
+// storage.ErrDuplicateSampleForTimestamp. Writing a different value at an
+// older timestamp that already holds a sample (or twice in one batch) is
+// not detected; which of the two values a read returns is unspecified.
 func (s *Store) Write(ctx context.Context, points []engine.Point) error {
 	if err := s.acquire(); err != nil {
 		return err
@@ -47,11 +52,32 @@ func (s *Store) Write(ctx context.Context, points []engine.Point) error {
 	if len(points) == 0 {
 		return nil
 	}
-	now := time.Now()
+	now := s.opts.Now()
 	var maxT int64 = math.MaxInt64
 	if s.opts.MaxFutureSkew > 0 {
 		maxT = toMillis(now.Add(s.opts.MaxFutureSkew))
 	}
+	timeOf := func(p *engine.Point) time.Time {
+		if p.Time.IsZero() {
+			return now
+		}
+		return p.Time
+	}
+	// The window: refuse far-future points first, as they would move it.
+	// Retention is measured from the newest sample, the batch's own
+	// included: older points would be refused by TSDB, or accepted and
+	// never read back.
+	newest := s.newest()
+	for i := range points {
+		pt := timeOf(&points[i])
+		t := toMillis(pt)
+		if t > maxT {
+			return &engine.PointError{Index: i, Err: fmt.Errorf("embedded: %s: time %s is more than %s ahead of the store's clock (%s): %w",
+				points[i].Measurement, pt.Format(time.RFC3339Nano), s.opts.MaxFutureSkew, now.UTC().Format(time.RFC3339), ErrOutsideWindow)}
+		}
+		newest = max(newest, t)
+	}
+	minT := s.floorBelow(newest)
 
 	app := s.db.Appender(ctx)
 	fail := func(err error) error {
@@ -60,11 +86,14 @@ func (s *Store) Write(ctx context.Context, points []engine.Point) error {
 		}
 		return err
 	}
+	refuse := func(i int, err error) error {
+		return fail(&engine.PointError{Index: i, Err: fmt.Errorf("embedded: %s: %w", points[i].Measurement, err)})
+	}
 
 	c := newSeriesCache()
 	var (
-		rej   rejections
-		total int
+		conflicts rejections
+		total     int
 	)
 	for i := range points {
 		p := &points[i]
@@ -73,14 +102,11 @@ func (s *Store) Write(ctx context.Context, points []engine.Point) error {
 				return fail(err)
 			}
 		}
-		pt := p.Time
-		if pt.IsZero() {
-			pt = now
-		}
+		pt := timeOf(p)
 		t := toMillis(pt)
-		if t > maxT {
-			return fail(fmt.Errorf("embedded: point %d (%s) at %s: %w: more than %s ahead of the clock",
-				i, p.Measurement, pt.Format(time.RFC3339Nano), ErrInvalidPoint, s.opts.MaxFutureSkew))
+		if t < minT {
+			return refuse(i, fmt.Errorf("time %s is older than the retention (%s) behind the newest sample (%s): %w: %w",
+				pt.Format(time.RFC3339Nano), s.opts.Retention, fromMillis(minT+s.opts.Retention.Milliseconds()).Format(time.RFC3339Nano), ErrOutsideWindow, storage.ErrTooOldSample))
 		}
 		th := c.tagsHash(p.Measurement, p.Tags)
 		for field, v := range p.Fields {
@@ -89,15 +115,21 @@ func (s *Store) Write(ctx context.Context, points []engine.Point) error {
 			}
 			sr, err := c.get(th, p, field)
 			if err != nil {
-				return fail(fmt.Errorf("embedded: point %d (%s): %w", i, p.Measurement, err))
+				return refuse(i, err)
 			}
 			total++
 			ref, err := app.Append(sr.ref, sr.lset, t, v)
-			if err != nil {
-				rej.add(err, sr.lset, t)
-				continue
+			switch {
+			case err == nil:
+				sr.ref = ref
+			case errors.Is(err, storage.ErrDuplicateSampleForTimestamp):
+				conflicts.add(err, sr.lset, t)
+			case errors.Is(err, storage.ErrTooOldSample), errors.Is(err, storage.ErrOutOfBounds), errors.Is(err, storage.ErrOutOfOrderSample):
+				return refuse(i, fmt.Errorf("%s at %s is older than the out-of-order window (%s) behind the newest sample in the store: %w: %w",
+					labelsKey(sr.lset).ID(), pt.Format(time.RFC3339Nano), s.opts.OutOfOrderTimeWindow, ErrOutsideWindow, err))
+			default:
+				return fail(fmt.Errorf("embedded: append %s at %s: %w", labelsKey(sr.lset).ID(), pt.Format(time.RFC3339Nano), err))
 			}
-			sr.ref = ref
 		}
 	}
 	if err := ctx.Err(); err != nil {
@@ -106,7 +138,7 @@ func (s *Store) Write(ctx context.Context, points []engine.Point) error {
 	if err := app.Commit(); err != nil {
 		return fmt.Errorf("embedded: commit: %w", err)
 	}
-	return rej.err(total)
+	return conflicts.err(total)
 }
 
 // seriesCache maps the series of one Write call (or of a whole Loader) to
@@ -222,7 +254,8 @@ func (e *seriesRef) sameTags(m map[string]string) bool {
 	return nonEmpty == n
 }
 
-// rejections counts samples TSDB refused and remembers the first.
+// rejections counts samples TSDB refused because a different value is
+// already stored at their time, and remembers the first.
 type rejections struct {
 	n     int
 	first error
@@ -233,19 +266,13 @@ func (r *rejections) add(err error, lset labels.Labels, t int64) {
 	if r.first != nil {
 		return
 	}
-	hint := ""
-	switch {
-	case errors.Is(err, storage.ErrDuplicateSampleForTimestamp):
-		hint = " (a different value is already stored at that time; the embedded store does not overwrite samples)"
-	case errors.Is(err, storage.ErrTooOldSample), errors.Is(err, storage.ErrOutOfBounds):
-		hint = " (older than the out-of-order window, i.e. the retention, behind the newest sample in the store)"
-	}
-	r.first = fmt.Errorf("%s at %s: %w%s", labelsKey(lset).ID(), fromMillis(t).Format(time.RFC3339Nano), err, hint)
+	r.first = fmt.Errorf("%s at %s: %w", labelsKey(lset).ID(), fromMillis(t).Format(time.RFC3339Nano), err)
 }
 
 func (r *rejections) err(total int) error {
 	if r.n == 0 {
 		return nil
 	}
-	return fmt.Errorf("embedded: %d of %d samples rejected, the others were accepted; first: %w", r.n, total, r.first)
+	return fmt.Errorf("embedded: %w: %d of %d samples not written (the store keeps the value it has and does not overwrite); the rest of the batch was written; first: %w",
+		engine.ErrConflict, r.n, total, r.first)
 }

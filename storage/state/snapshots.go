@@ -38,15 +38,19 @@ var ErrOlderSnapshot = errors.New("state: a newer snapshot of the job is already
 // with ErrOlderSnapshot; an equal ComputedAt replaces it. UpdatedAt is now
 // when zero.
 func (s *Store) PutJobSnapshot(ctx context.Context, snap JobSnapshot) (int64, error) {
+	return putJobSnapshot(ctx, s.db, snap)
+}
+
+func putJobSnapshot(ctx context.Context, q querier, snap JobSnapshot) (int64, error) {
 	if snap.Job == "" || snap.ComputedAt.IsZero() || len(snap.Payload) == 0 {
 		return 0, errors.New("state: a job snapshot needs a job, a computed_at time and a payload")
 	}
 	if snap.UpdatedAt.IsZero() {
 		snap.UpdatedAt = time.Now()
 	}
-	d := s.dialect
+	d := q.dialect()
 	var version int64
-	err := s.db.queryRow(ctx, `INSERT INTO job_snapshots (job, run_id, computed_at, payload_json, version, updated_at)
+	err := q.queryRow(ctx, `INSERT INTO job_snapshots (job, run_id, computed_at, payload_json, version, updated_at)
 VALUES (?, ?, ?, ?, 1, ?)
 ON CONFLICT (job) DO UPDATE SET run_id = excluded.run_id, computed_at = excluded.computed_at,
     payload_json = excluded.payload_json, version = job_snapshots.version + 1, updated_at = excluded.updated_at
