@@ -176,7 +176,7 @@ func parseTimeParam(c *gin.Context, name string, def, now time.Time) (time.Time,
 func parseRelative(s string) (time.Duration, bool) {
 	if strings.HasSuffix(s, "d") {
 		n, err := strconv.Atoi(strings.TrimSuffix(s, "d"))
-		if err != nil || n < 0 {
+		if err != nil || n < 0 || n > 36500 { // beyond 100 years the nanoseconds overflow soon
 			return 0, false
 		}
 		return time.Duration(n) * 24 * time.Hour, true

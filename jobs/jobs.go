@@ -384,6 +384,7 @@ func (s *Service) Start(ctx context.Context) error {
 		return errors.New("jobs: already started")
 	}
 	s.started = true
+	s.closeInterrupted(ctx)
 	for _, j := range s.jobs {
 		if last, err := s.opts.State.LastFinishedRun(ctx, j.name(), true); err == nil {
 			s.metrics.lastSuccess.WithLabelValues(j.name()).Set(float64(last.FinishedAt.UnixNano()) / 1e9)
@@ -615,4 +616,30 @@ func (s *Service) Runs(ctx context.Context, name string, limit, offset int) ([]s
 		return nil, err
 	}
 	return s.opts.State.ListRunsPage(ctx, name, limit, offset)
+}
+
+// closeInterrupted records the end of runs left "running" by a process
+// that died, or that lost its state database while finishing: a run still
+// open well past its job's timeout cannot be alive anywhere (its context
+// had that deadline).
+func (s *Service) closeInterrupted(ctx context.Context) {
+	now := time.Now()
+	for _, j := range s.jobs {
+		runs, err := s.opts.State.ListRunsPage(ctx, j.name(), 20, 0)
+		if err != nil {
+			s.log.Warn("reading the recent runs of a job", "job", j.name(), "err", err)
+			continue
+		}
+		for _, r := range runs {
+			if !r.FinishedAt.IsZero() || now.Sub(r.StartedAt) < j.timeout+time.Minute {
+				continue
+			}
+			msg := "interrupted: the run's end was never recorded (the process stopped or lost its state database)"
+			if err := s.opts.State.RecordRunFinish(ctx, r.ID, now, r.Series, r.Failures, msg); err != nil {
+				s.log.Warn("closing an interrupted run", "job", j.name(), "run", r.ID, "err", err)
+				continue
+			}
+			s.log.Warn("closed a run left open", "job", j.name(), "run", r.ID, "started", r.StartedAt)
+		}
+	}
 }

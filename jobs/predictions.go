@@ -98,7 +98,18 @@ func (s *Service) Predictions(ctx context.Context) (Served, error) {
 	if c.merged == nil {
 		return Served{Jobs: fresh}, fleet.ErrNoSnapshot
 	}
-	return Served{Snapshot: *c.merged, Jobs: fresh, Version: c.version}, nil
+	return Served{Snapshot: *c.merged, Jobs: fresh, Version: c.version + freshnessVersion(fresh)}, nil
+}
+
+// freshnessVersion folds what the freshness says into the version, so a
+// failed run or predictions turning stale change the ETag and the API's
+// cached answers even though no snapshot changed.
+func freshnessVersion(fresh []Freshness) string {
+	h := fnv.New64a()
+	for _, f := range fresh {
+		fmt.Fprintf(h, "%s\x00%t\x00%s\x00", f.Job, f.Stale, f.LastError)
+	}
+	return fmt.Sprintf("-%x", h.Sum64())
 }
 
 // refresh re-reads the snapshot heads, loads the payloads that changed and

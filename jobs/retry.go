@@ -62,7 +62,7 @@ func retryable(ctx context.Context, err error) bool {
 	}
 	var unrep interface{ Unrepresentable() bool }
 	switch {
-	case errors.Is(err, engine.ErrNotFound), errors.Is(err, engine.ErrBadRequest),
+	case errors.Is(err, engine.ErrNotFound), errors.Is(err, engine.ErrBadRequest), errors.Is(err, engine.ErrPointRejected),
 		errors.Is(err, promstorage.ErrDuplicateSampleForTimestamp),
 		errors.As(err, &unrep) && unrep.Unrepresentable():
 		return false

@@ -93,10 +93,25 @@ func (s *Service) execute(ctx context.Context, j *job, r started) state.JobRunRe
 	if o.err != nil {
 		rec.Error = o.err.Error()
 	}
-	// The record is written even when the run was cancelled.
-	wctx, wcancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-	if err := s.opts.State.RecordRunFinish(wctx, r.id, rec.FinishedAt, rec.Series, rec.Failures, rec.Error); err != nil {
-		log.Error("recording the end of a run", "err", err)
+	// The record is written even when the run was cancelled, and retried
+	// for a minute: a state database restarting (a PostgreSQL failover)
+	// must not leave the run "running" forever. A run whose end could not
+	// be recorded at all is closed as interrupted at the next start.
+	wctx, wcancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	for wait := 250 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
+		err := s.opts.State.RecordRunFinish(wctx, r.id, rec.FinishedAt, rec.Series, rec.Failures, rec.Error)
+		if err == nil {
+			break
+		}
+		if errors.Is(err, state.ErrNotFound) || wctx.Err() != nil {
+			log.Error("recording the end of a run", "err", err)
+			break
+		}
+		log.Warn("recording the end of a run; retrying", "err", err, "in", wait)
+		select {
+		case <-time.After(wait):
+		case <-wctx.Done():
+		}
 	}
 	wcancel()
 	j.mu.Lock()

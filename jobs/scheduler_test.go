@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/seed-f1b503aa/foresight/storage/state"
 	"strings"
 	"sync"
 	"testing"
@@ -357,8 +358,11 @@ func TestStoreRetriesAndFailedRunKeepsServing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if still.Version != served.Version || !sameJSON(t, still.Snapshot, served.Snapshot) {
+	if !sameJSON(t, still.Snapshot, served.Snapshot) {
 		t.Fatal("a failed run changed the served predictions")
+	}
+	if still.Version == served.Version {
+		t.Fatal("a failed run must change the version (ETag): the freshness changed")
 	}
 	if f := still.Jobs[0]; !f.Stale || f.LastError != rec.Error || !f.ComputedAt.Equal(end) || f.AgeSeconds != 900 {
 		t.Fatalf("freshness after a failed run %+v", f)
@@ -471,5 +475,39 @@ func TestStopWaitsThenCancels(t *testing.T) {
 	}
 	if _, err := s.Trigger(ctx, "disk", "alice"); !errors.Is(err, ErrStopped) {
 		t.Fatalf("Trigger after Stop: %v", err)
+	}
+}
+
+// TestInterruptedRunsAreClosedOnStart: a run whose end was never recorded
+// (the process died, or the state database restarted while it finished)
+// is closed as interrupted at the next start once it is past its timeout;
+// a recent one is left alone.
+func TestInterruptedRunsAreClosedOnStart(t *testing.T) {
+	ctx := context.Background()
+	st := sqliteState(t)
+	old, err := st.RecordRunStart(ctx, "disk", time.Now().Add(-time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	recent, err := st.RecordRunStart(ctx, "disk", time.Now().Add(-time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := jobsConfig(diskJob("disk"))
+	cfg.Enabled = false
+	s, _ := newService(t, demoStore(t), st, newClock(end), cfg, nil)
+	if err := s.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	<-s.caughtUp
+	byID := map[int64]state.JobRunRecord{}
+	for _, r := range runsOf(t, st, "disk") {
+		byID[r.ID] = r
+	}
+	if r := byID[old]; r.FinishedAt.IsZero() || !strings.HasPrefix(r.Error, "interrupted:") {
+		t.Fatalf("old open run %+v", r)
+	}
+	if r := byID[recent]; !r.FinishedAt.IsZero() {
+		t.Fatalf("a run younger than its timeout was closed: %+v", r)
 	}
 }
