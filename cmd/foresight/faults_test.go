@@ -855,18 +855,6 @@ func checkTicketsWhole(t *testing.T, schema string, targets int) (tickets, audit
 	return
 }
 
-// knownBug reports a product bug this test found and that is reported but
-// not fixed yet: logged, and a failure only with FORESIGHT_FAULT_STRICT=1,
-// so that `make fault-test` checks everything else meanwhile.
-func knownBug(t *testing.T, format string, args ...any) {
-	t.Helper()
-	if os.Getenv("FORESIGHT_FAULT_STRICT") == "1" {
-		t.Errorf("BUG: "+format, args...)
-		return
-	}
-	t.Logf("KNOWN BUG (fails with FORESIGHT_FAULT_STRICT=1): "+format, args...)
-}
-
 // faultServe runs `foresight serve` in-process like serveUntil and also
 // returns what it logged.
 func faultServe(t *testing.T) (string, func(), func() string) {
@@ -1018,7 +1006,7 @@ notify:
 				continue
 			}
 			if r.Running {
-				knownBug(t, "%s run %d ended in the process but is recorded as running (its end was not recorded during the PostgreSQL restart)", job, r.ID)
+				t.Errorf("%s run %d ended in the process but is recorded as running (its end was not recorded during the PostgreSQL restart)", job, r.ID)
 			} else {
 				t.Logf("%s run %d during the restart: error %q, %d series", job, r.ID, r.Error, r.Series)
 			}
@@ -1066,7 +1054,7 @@ notify:
 			if err := rows.Scan(&id, &job, &at); err != nil {
 				t.Fatal(err)
 			}
-			knownBug(t, "run %d of %s (started %s) is still recorded as running after the server's next start", id, job, at.Format(time.RFC3339Nano))
+			t.Errorf("run %d of %s (started %s) is still recorded as running after the server's next start", id, job, at.Format(time.RFC3339Nano))
 		}
 	})
 
