@@ -269,10 +269,10 @@ func sortedRiskIDs(m map[string]*riskSeries) []string {
 	return ids
 }
 
-// predictLinear is Prometheus' predict_linear: the least-squares line
+// PredictLinear is Prometheus' predict_linear: the least-squares line
 // through the samples in (now-window, now], evaluated at now (value) with
 // its slope per day. ok is false with fewer than two samples.
-func predictLinear(times []time.Time, vals []float64, now time.Time, window time.Duration) (value, slopePerDay float64, ok bool) {
+func PredictLinear(times []time.Time, vals []float64, now time.Time, window time.Duration) (value, slopePerDay float64, ok bool) {
 	var n, st, sv, stt, stv float64
 	for i := len(times) - 1; i >= 0 && times[i].After(now.Add(-window)); i-- {
 		if times[i].After(now) || math.IsNaN(vals[i]) {
@@ -293,9 +293,9 @@ func predictLinear(times []time.Time, vals []float64, now time.Time, window time
 	return (sv - b*st) / n, b, true
 }
 
-// linearETA is the days until the predict_linear line reaches level
+// LinearETA is the days until the predict_linear line reaches level
 // (+Inf when it does not rise; 0 when already there).
-func linearETA(value, slope, level float64) float64 {
+func LinearETA(value, slope, level float64) float64 {
 	if value >= level {
 		return 0
 	}
@@ -372,11 +372,11 @@ func runDiskFleet(ctx context.Context, seed uint64, o DiskScenarioOptions) ([]Di
 		c.Status = p.Status
 		c.ETA10, c.ETA50, c.ETA90 = riskETADays(p.Full.P10, c.Now), riskETADays(p.Full.P50, c.Now), riskETADays(p.Full.P90, c.Now)
 		c.PL6, c.PL24 = math.Inf(1), math.Inf(1)
-		if v, b, ok := predictLinear(s.times[lo:hi], s.value[lo:hi], c.Now, 6*time.Hour); ok {
-			c.PL6 = linearETA(v, b, total)
+		if v, b, ok := PredictLinear(s.times[lo:hi], s.value[lo:hi], c.Now, 6*time.Hour); ok {
+			c.PL6 = LinearETA(v, b, total)
 		}
-		if v, b, ok := predictLinear(s.times[lo:hi], s.value[lo:hi], c.Now, 24*time.Hour); ok {
-			c.PL24 = linearETA(v, b, total)
+		if v, b, ok := PredictLinear(s.times[lo:hi], s.value[lo:hi], c.Now, 24*time.Hour); ok {
+			c.PL24 = LinearETA(v, b, total)
 		}
 		out = append(out, c)
 		return nil

@@ -74,14 +74,14 @@ func TestPredictLinear(t *testing.T) {
 		ts = append(ts, now.Add(-time.Duration(48-i)*time.Hour))
 		v = append(v, 100+2*float64(i)) // +48 per day, 196 now
 	}
-	val, slope, ok := predictLinear(ts, v, now, 6*time.Hour)
+	val, slope, ok := PredictLinear(ts, v, now, 6*time.Hour)
 	if !ok || math.Abs(val-196) > 1e-9 || math.Abs(slope-48) > 1e-9 {
 		t.Fatalf("predict_linear %v %v %v", val, slope, ok)
 	}
-	if eta := linearETA(val, slope, 244); math.Abs(eta-1) > 1e-12 {
+	if eta := LinearETA(val, slope, 244); math.Abs(eta-1) > 1e-12 {
 		t.Errorf("eta %v, want 1 day", eta)
 	}
-	if eta := linearETA(val, -1, 244); !math.IsInf(eta, 1) {
+	if eta := LinearETA(val, -1, 244); !math.IsInf(eta, 1) {
 		t.Errorf("falling line: eta %v", eta)
 	}
 }

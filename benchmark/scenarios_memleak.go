@@ -220,11 +220,11 @@ func peerLeak(s *riskSeries, lo, hi int, now time.Time, window time.Duration, ho
 	if hi <= lo {
 		return false, math.Inf(1)
 	}
-	v, b, ok := predictLinear(s.times[lo:hi], s.value[lo:hi], now, window)
+	v, b, ok := PredictLinear(s.times[lo:hi], s.value[lo:hi], now, window)
 	if !ok {
 		return false, math.Inf(1)
 	}
-	eta := linearETA(v, b, s.capv[hi-1])
+	eta := LinearETA(v, b, s.capv[hi-1])
 	return eta <= horizon, eta
 }
 

@@ -3,43 +3,21 @@ package nb
 import (
 	"math"
 	"time"
+
+	"github.com/seed-f1b503aa/foresight/benchmark"
 )
 
-// PredictLinear is Prometheus' predict_linear: the least-squares line
-// through the samples in (now-window, now], evaluated at now (value) with
-// its slope per day. ok is false with fewer than two samples. It is the
-// same peer the scenario benchmarks compute (package benchmark).
+// PredictLinear is the scenario benchmarks' Prometheus predict_linear
+// peer (benchmark.PredictLinear): the least-squares line through the
+// samples in (now-window, now], its value at now and slope per day.
 func PredictLinear(times []time.Time, vals []float64, now time.Time, window time.Duration) (value, slopePerDay float64, ok bool) {
-	var n, st, sv, stt, stv float64
-	for i := len(times) - 1; i >= 0 && times[i].After(now.Add(-window)); i-- {
-		if times[i].After(now) || math.IsNaN(vals[i]) {
-			continue
-		}
-		x := times[i].Sub(now).Hours() / 24
-		n++
-		st += x
-		sv += vals[i]
-		stt += x * x
-		stv += x * vals[i]
-	}
-	den := n*stt - st*st
-	if n < 2 || den == 0 {
-		return 0, 0, false
-	}
-	b := (n*stv - st*sv) / den
-	return (sv - b*st) / n, b, true
+	return benchmark.PredictLinear(times, vals, now, window)
 }
 
-// LinearETA is the number of days until a predict_linear line reaches
-// level (+Inf when it does not rise, 0 when it is already there).
+// LinearETA is the days until a predict_linear line reaches level
+// (benchmark.LinearETA).
 func LinearETA(value, slopePerDay, level float64) float64 {
-	if value >= level {
-		return 0
-	}
-	if slopePerDay <= 0 {
-		return math.Inf(1)
-	}
-	return (level - value) / slopePerDay
+	return benchmark.LinearETA(value, slopePerDay, level)
 }
 
 // PeerETA is LinearETA of PredictLinear over the given window (+Inf when
