@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -75,10 +74,7 @@ func (s *Server) createToken(c *gin.Context) {
 		Role      string `json:"role"`
 		ExpiresIn string `json:"expires_in"`
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(c.Writer, c.Request.Body, 16<<10))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		abortProblem(c, http.StatusBadRequest, "request body: "+jsonErrorDetail(err), nil)
+	if !decodeBody(c, &req, 16<<10) {
 		return
 	}
 	setAuditTarget(c, "token "+req.Name)

@@ -1,6 +1,8 @@
 package api
 
 import (
+	"encoding/json"
+	"net/http"
 	"net/url"
 	"strconv"
 
@@ -24,4 +26,16 @@ func setPage(c *gin.Context, offset, limit, n int, total ...int) {
 	q.Set("limit", strconv.Itoa(limit))
 	u := url.URL{Path: c.Request.URL.Path, RawQuery: q.Encode()}
 	c.Header("Link", "<"+u.String()+`>; rel="next"`)
+}
+
+// decodeBody decodes a JSON request body of at most limit bytes into v,
+// refusing unknown fields; on failure it answers 400 and returns false.
+func decodeBody(c *gin.Context, v any, limit int64) bool {
+	dec := json.NewDecoder(http.MaxBytesReader(c.Writer, c.Request.Body, limit))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		abortProblem(c, http.StatusBadRequest, "request body: "+jsonErrorDetail(err), nil)
+		return false
+	}
+	return true
 }

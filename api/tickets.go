@@ -199,10 +199,7 @@ func (s *Server) transitionTicket(c *gin.Context) {
 		Actor  string `json:"actor"`
 		Reason string `json:"reason"`
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(c.Writer, c.Request.Body, 64<<10))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		abortProblem(c, http.StatusBadRequest, "request body: "+jsonErrorDetail(err), nil)
+	if !decodeBody(c, &req, 64<<10) {
 		return
 	}
 	to, err := ticket.ParseState(req.To)
@@ -253,10 +250,7 @@ func (s *Server) commentTicket(c *gin.Context) {
 		Text  string `json:"text"`
 		Actor string `json:"actor"`
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(c.Writer, c.Request.Body, 64<<10))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		abortProblem(c, http.StatusBadRequest, "request body: "+jsonErrorDetail(err), nil)
+	if !decodeBody(c, &req, 64<<10) {
 		return
 	}
 	req.Text = strings.TrimSpace(req.Text)
