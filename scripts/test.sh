@@ -34,3 +34,7 @@ export FORESIGHT_CHROMIUM=/usr/bin/chromium FORESIGHT_REQUIRE_BROWSER=1
 
 go vet ./...
 go test -count=1 -timeout 15m "$@" ./...
+
+# Every fuzz target also explores beyond its committed corpus for a few
+# seconds (make fuzz runs them longer).
+bash scripts/fuzz.sh "${FORESIGHT_FUZZ_SECONDS:-3}"
