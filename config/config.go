@@ -237,6 +237,10 @@ type InfluxConfig struct {
 	Bucket string `yaml:"bucket"`
 	// Timeout bounds each HTTP call to InfluxDB.
 	Timeout Duration `yaml:"timeout"`
+	// QueryLanguage for downsampled reads: auto (InfluxQL on 1.x servers,
+	// whose Flux evaluates aggregateWindow row by row; Flux on 2.x/Cloud),
+	// flux or influxql.
+	QueryLanguage string `yaml:"query_language"`
 }
 
 // DemoConfig controls preloading the generated demo fleet into an empty
@@ -322,6 +326,11 @@ func (c Config) Validate() error {
 		}
 		if c.Store.InfluxDB.Bucket == "" {
 			errs = append(errs, errors.New("store.influxdb.bucket: required (1.8: database/retention-policy)"))
+		}
+		switch strings.ToLower(c.Store.InfluxDB.QueryLanguage) {
+		case "", "auto", "flux", "influxql":
+		default:
+			errs = append(errs, fmt.Errorf("store.influxdb.query_language: %q is not auto, flux or influxql", c.Store.InfluxDB.QueryLanguage))
 		}
 	default:
 		errs = append(errs, fmt.Errorf("store.backend: %q is not embedded or influxdb", c.Store.Backend))

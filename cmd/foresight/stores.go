@@ -19,6 +19,8 @@ func openInflux(ctx context.Context, c config.InfluxConfig, log *slog.Logger) (e
 		Bucket:   c.Bucket,
 		Logger:   log,
 		Timeouts: influx.Timeouts{Write: c.Timeout.D(), Query: c.Timeout.D()},
+		// Validated by the store: auto, flux or influxql.
+		QueryLanguage: influx.QueryLanguage(c.QueryLanguage),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store.influxdb: %w", err)

@@ -239,7 +239,9 @@ type fluxQuery struct {
 
 	// storageStopInclusive: the server's storage treats range's stop as
 	// inclusive (InfluxDB 1.8 does, contrary to Flux's definition), so
-	// the query asks for stop - 1ns to read exactly [start, stop).
+	// the query asks for stop - 1ns to read exactly [start, stop); with a
+	// step it asks for stop and drops rows at stop with a filter instead
+	// (see build).
 	storageStopInclusive bool
 }
 
@@ -256,7 +258,17 @@ func (q fluxQuery) build() (string, error) {
 		return "", fmt.Errorf("flux query: stop %s is not after start %s", q.stop.Format(time.RFC3339Nano), start)
 	}
 	stopT := q.stop
-	if q.storageStopInclusive && q.stop.Sub(q.start) > time.Nanosecond {
+	dropStop := false
+	switch {
+	case q.storageStopInclusive && q.step > 0:
+		// Not stop - 1ns: InfluxDB 1.8's aggregateWindow puts a row
+		// whose time equals the table's _stop into an extra window
+		// stamped with the range start, so a row at stop - 1ns would be
+		// aggregated into the wrong window. The range keeps its stop
+		// (the table's _stop is then right) and rows at stop, which 1.8's
+		// storage returns, are dropped before windowing.
+		dropStop = true
+	case q.storageStopInclusive && q.stop.Sub(q.start) > time.Nanosecond:
 		// (Flux refuses start == stop, so a 1ns range keeps its stop;
 		// the reader drops raw samples at or after stop.)
 		stopT = stopT.Add(-time.Nanosecond)
@@ -279,6 +291,13 @@ func (q fluxQuery) build() (string, error) {
 	if q.where != nil {
 		b.WriteString("\t|> filter(fn: (r) => ")
 		q.where.writeFlux(&b)
+		b.WriteString(")\n")
+	}
+	if dropStop {
+		// a separate filter, so that the one above is still pushed down
+		// to storage
+		b.WriteString("\t|> filter(fn: (r) => r._time < ")
+		b.WriteString(stop)
 		b.WriteString(")\n")
 	}
 	switch {

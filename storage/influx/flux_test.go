@@ -206,6 +206,12 @@ func TestQueryBuild(t *testing.T) {
 	|> filter(fn: (r) => r._measurement == "disk" and r._field == "used" and r["host"] == "db\"01" and r["path"] == "/data")
 	|> aggregateWindow(every: 1h, fn: max, createEmpty: false, timeSrc: "_start")
 `},
+		{"downsample 1.8", fluxQuery{bucket: "db", start: start, stop: start.Add(3 * time.Hour), where: keyPredicate(k), step: time.Hour, agg: engine.AggSum, storageStopInclusive: true}, `from(bucket: "db")
+	|> range(start: 2026-10-01T00:00:00Z, stop: 2026-10-01T03:00:00Z)
+	|> filter(fn: (r) => r._measurement == "disk" and r._field == "used" and r["host"] == "db\"01" and r["path"] == "/data")
+	|> filter(fn: (r) => r._time < 2026-10-01T03:00:00Z)
+	|> aggregateWindow(every: 1h, fn: sum, createEmpty: false, timeSrc: "_start")
+`},
 		{"list", fluxQuery{bucket: "foresight", start: start, stop: start.Add(time.Hour), where: and{measurementIs("cpu"), tagIs("host", "${x}")}, firstOnly: true}, `from(bucket: "foresight")
 	|> range(start: 2026-10-01T00:00:00Z, stop: 2026-10-01T01:00:00Z)
 	|> filter(fn: (r) => r._measurement == "cpu" and r["host"] == "\x24{x}")
@@ -340,6 +346,9 @@ func TestConfigDefaults(t *testing.T) {
 	}
 	if c.WriteBatchSize != DefaultWriteBatchSize || c.ListLookback != DefaultListLookback || c.Timeouts.Query != DefaultQueryTimeout || c.MaxKeysPerQuery != DefaultMaxKeysPerQuery || c.Logger == nil {
 		t.Fatalf("defaults: %+v", c)
+	}
+	if c.QueryLanguage != QueryLanguageAuto || c.InfluxQLMaxKeysPerQuery != DefaultInfluxQLMaxKeysPerQuery || c.InfluxQLQueryConcurrency != DefaultInfluxQLQueryConcurrency {
+		t.Fatalf("InfluxQL defaults: %+v", c)
 	}
 	for _, bad := range []Config{
 		{Bucket: "b"},

@@ -39,7 +39,7 @@ var (
 )
 
 // serverURL returns the test server's URL or skips/fails as described above.
-func serverURL(t *testing.T) string {
+func serverURL(t testing.TB) string {
 	t.Helper()
 	u := os.Getenv("FORESIGHT_INFLUX_URL")
 	required := os.Getenv("CI") == "true" || os.Getenv("FORESIGHT_REQUIRE_INFLUX") != ""
@@ -71,7 +71,7 @@ func serverURL(t *testing.T) string {
 }
 
 // influxQL runs one InfluxQL statement through the 1.x /query endpoint.
-func influxQL(t *testing.T, base, q string) {
+func influxQL(t testing.TB, base, q string) {
 	t.Helper()
 	resp, err := http.PostForm(base+"/query", url.Values{"q": {q}})
 	if err != nil {
@@ -111,7 +111,7 @@ func writeLP(t *testing.T, base, db, lp string) {
 // storage/reads) when a database is dropped while a Flux query is still
 // reading it, which is what a query abandoned by a timed-out test may be
 // doing.
-func newDB(t *testing.T) (serverBase, db string) {
+func newDB(t testing.TB) (serverBase, db string) {
 	t.Helper()
 	u := serverURL(t)
 	db = fmt.Sprintf("foresight_test_%d_%d", os.Getpid(), dbCounter.Add(1))
@@ -127,7 +127,7 @@ func newDB(t *testing.T) (serverBase, db string) {
 }
 
 // newStore returns a store on a fresh database; the test closes it.
-func newStore(t *testing.T, mod func(*Config)) (*Store, string) {
+func newStore(t testing.TB, mod func(*Config)) (*Store, string) {
 	t.Helper()
 	u, db := newDB(t)
 	cfg := Config{URL: u, Bucket: db}
@@ -142,7 +142,7 @@ func newStore(t *testing.T, mod func(*Config)) (*Store, string) {
 	return s, db
 }
 
-func tctx(t *testing.T) context.Context {
+func tctx(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	t.Cleanup(cancel)
 	return ctx
@@ -156,32 +156,79 @@ func minutes(meas string, tags map[string]string, field string, n int, f func(i 
 	return pts
 }
 
-func TestContract(t *testing.T) {
+// languages are the query languages of downsampled reads, each forced in
+// turn by the tests that must pass with both.
+var languages = []QueryLanguage{QueryLanguageFlux, QueryLanguageInfluxQL}
+
+// forEachLanguage runs f as one subtest per language.
+func forEachLanguage(t *testing.T, f func(t *testing.T, lang QueryLanguage)) {
+	t.Helper()
 	serverURL(t)
-	storetest.Run(t, func(t *testing.T) engine.MetricStore {
-		s, _ := newStore(t, nil)
-		return s
+	for _, lang := range languages {
+		t.Run(string(lang), func(t *testing.T) { f(t, lang) })
+	}
+}
+
+// The contract with each query language forced (Flux is what 2.x and
+// Cloud get; InfluxQL what auto picks on this 1.8 server).
+func TestContract(t *testing.T) {
+	forEachLanguage(t, func(t *testing.T, lang QueryLanguage) {
+		storetest.Run(t, func(t *testing.T) engine.MetricStore {
+			s, _ := newStore(t, func(c *Config) { c.QueryLanguage = lang })
+			return s
+		})
 	})
 }
 
 // The contract again with tiny batches and chunks, and the bucket given as
 // database/retention-policy, so the multi-request paths run too.
 func TestContractSmallBatchesAndRetentionPolicy(t *testing.T) {
-	serverURL(t)
-	storetest.Run(t, func(t *testing.T) engine.MetricStore {
-		s, _ := newStore(t, func(c *Config) {
-			c.Bucket += "/autogen"
-			c.WriteBatchSize = 7
-			c.MaxKeysPerQuery = 1
+	forEachLanguage(t, func(t *testing.T, lang QueryLanguage) {
+		storetest.Run(t, func(t *testing.T) engine.MetricStore {
+			s, _ := newStore(t, func(c *Config) {
+				c.QueryLanguage = lang
+				c.Bucket += "/autogen"
+				c.WriteBatchSize = 7
+				c.MaxKeysPerQuery = 1
+				c.InfluxQLMaxKeysPerQuery = 1
+			})
+			return s
 		})
-		return s
 	})
 }
 
-// A hostile value in a filter selects exactly the series that has it, and
-// values crafted to widen a Flux filter match nothing.
-func TestHostileFilterSelectsExactlyItsSeries(t *testing.T) {
+// On this InfluxDB 1.8 server the default (auto) downsamples with InfluxQL.
+func TestQueryLanguageAutoPicksInfluxQLOn1x(t *testing.T) {
 	s, _ := newStore(t, nil)
+	if got := s.QueryLanguage(tctx(t)); got != QueryLanguageInfluxQL {
+		t.Fatalf("auto on InfluxDB 1.8: %q, want influxql", got)
+	}
+	s.langMu.Lock()
+	version := s.serverVersion
+	s.langMu.Unlock()
+	if !strings.HasPrefix(version, "1.") {
+		t.Fatalf("server version %q", version)
+	}
+	t.Logf("X-Influxdb-Version: %s", version)
+}
+
+// A hostile value in a filter selects exactly the series that has it, and
+// values crafted to widen a Flux or InfluxQL filter match nothing: raw and
+// downsampled reads with Flux, downsampled reads with InfluxQL.
+func TestHostileFilterSelectsExactlyItsSeries(t *testing.T) {
+	forEachLanguage(t, func(t *testing.T, lang QueryLanguage) {
+		steps := []time.Duration{time.Hour}
+		if lang == QueryLanguageFlux {
+			steps = []time.Duration{0, time.Hour}
+		}
+		for _, step := range steps {
+			t.Run(fmt.Sprintf("step=%v", step), func(t *testing.T) { testHostileFilter(t, lang, step) })
+		}
+	})
+}
+
+func testHostileFilter(t *testing.T, lang QueryLanguage, step time.Duration) {
+	s, _ := newStore(t, func(c *Config) { c.QueryLanguage = lang })
 	ctx := tctx(t)
 	var values []string
 	for _, h := range storetest.Hostile() {
@@ -191,9 +238,15 @@ func TestHostileFilterSelectsExactlyItsSeries(t *testing.T) {
 		values = append(values, h)
 	}
 	values = append(values, "db-01", `db-01" or true or r.host == "`, `" or r._measurement != "`, `${r.host}`, `\" or true //`, "tab\there", "bell\x07", "$", "$$", "${", `\${x}`,
-		`a\ b`, `a\,b`, `a\=b`, `a\\b`, `\"`, `\x41`, " lead and trail ", "=", ",", `\\\ x`)
-	// Values that, if pasted unescaped into a filter, would match everything.
-	injections := []string{`" or true or "`, `x" or r["host"] != "x`, `x") |> yield(name: "all") //`, "x\" or\ntrue or \"", `x${"\" or true or \""}`}
+		`a\ b`, `a\,b`, `a\=b`, `a\\b`, `\"`, `\x41`, " lead and trail ", "=", ",", `\\\ x`,
+		// InfluxQL: quotes, escapes, comments, statement separators, regexes;
+		// a NUL, which InfluxQL cannot express (such keys are read with Flux)
+		`x' OR 'a' = 'a`, `x" OR "host"::tag != "x`, `\' OR true --`, `a'b"c\'d`, `/.*/`, "semi;colon", "-- comment", "/* c */", `\n`, "nul\x00inside")
+	// Values that, if pasted unescaped into a filter, would match everything
+	// (or, for InfluxQL, run another statement that drops the data).
+	injections := []string{`" or true or "`, `x" or r["host"] != "x`, `x") |> yield(name: "all") //`, "x\" or\ntrue or \"", `x${"\" or true or \""}`,
+		`' OR 'a' = 'a`, `x' OR "host"::tag != 'x`, `x'; DROP MEASUREMENT "disk"; SELECT '`, `x') OR ("host"::tag =~ /.*/`, `\' OR true OR \'`,
+		`disk"; DROP MEASUREMENT "disk"; --`, `x' OR time > 0 OR 'x`, "x'\nOR 'a' = 'a", `x\`}
 
 	var pts []engine.Point
 	asNames := map[string]bool{}
@@ -220,7 +273,11 @@ func TestHostileFilterSelectsExactlyItsSeries(t *testing.T) {
 	if want := 2*len(values) - 1 + len(asNames); len(all) != want {
 		t.Fatalf("listed %d series, want %d", len(all), want)
 	}
-	q := engine.RangeQuery{Start: base, End: base.Add(time.Hour)}
+	q := engine.RangeQuery{Start: base, End: base.Add(time.Hour), Step: step}
+	nHost := 3 // samples of each disk series
+	if step > 0 {
+		nHost = 1
+	}
 	var keys []engine.SeriesKey
 	for i, v := range values {
 		f := win
@@ -255,10 +312,18 @@ func TestHostileFilterSelectsExactlyItsSeries(t *testing.T) {
 		}
 		k := engine.SeriesKey{Measurement: "disk", Field: "used", Tags: map[string]string{"host": v, "path": "/p"}}
 		sr, err := s.Read(ctx, k, q)
-		if err != nil || len(sr.Samples) != 3 || sr.Samples[0].Value != float64(i) {
+		if err != nil || len(sr.Samples) != nHost || sr.Samples[0].Value != float64(i) || sr.Key.ID() != k.ID() {
 			t.Fatalf("read host=%q: %+v %v", v, sr, err)
 		}
 		keys = append(keys, k)
+		if v != "$" {
+			tk := engine.SeriesKey{Measurement: "disk", Field: "used", Tags: map[string]string{v: "tagkey", "path": "/p"}}
+			sr, err := s.Read(ctx, tk, q)
+			if err != nil || len(sr.Samples) != nHost || sr.Samples[0].Value != 1000+float64(i) || sr.Key.ID() != tk.ID() {
+				t.Fatalf("read %q=tagkey: %+v %v", v, sr, err)
+			}
+			keys = append(keys, tk)
+		}
 	}
 	many, err := s.ReadMany(ctx, keys, q)
 	if err != nil || len(many) != len(keys) {
@@ -266,8 +331,11 @@ func TestHostileFilterSelectsExactlyItsSeries(t *testing.T) {
 	}
 	for _, sr := range many {
 		for i, v := range values {
-			if sr.Key.Tags["host"] == v && sr.Samples[0].Value != float64(i) {
+			if sr.Key.Tags["host"] == v && (sr.Samples[0].Value != float64(i) || len(sr.Samples) != nHost) {
 				t.Errorf("read many %q got the samples of another series: %+v", v, sr.Samples)
+			}
+			if sr.Key.Tags[v] == "tagkey" && (sr.Samples[0].Value != 1000+float64(i) || len(sr.Samples) != nHost) {
+				t.Errorf("read many %q=tagkey got the samples of another series: %+v", v, sr.Samples)
 			}
 		}
 	}
@@ -292,6 +360,29 @@ func TestHostileFilterSelectsExactlyItsSeries(t *testing.T) {
 		if err != nil || len(got) != 0 {
 			t.Fatalf("injection %q read many: %v %v", inj, got, err)
 		}
+		for _, k := range []engine.SeriesKey{
+			{Measurement: inj, Field: "used"},
+			{Measurement: "disk", Field: inj},
+			{Measurement: "disk", Field: "used", Tags: map[string]string{inj: "tagkey", "path": "/p"}},
+			{Measurement: inj, Field: inj, Tags: map[string]string{inj: inj}},
+		} {
+			if _, err := s.Read(ctx, k, q); !errors.Is(err, engine.ErrNotFound) {
+				t.Fatalf("injection %q in %q: %v, want ErrNotFound", inj, k.ID(), err)
+			}
+			got, err := s.ReadMany(ctx, []engine.SeriesKey{k, keys[0]}, q)
+			if err != nil || len(got) != 1 || got[0].Key.ID() != keys[0].ID() {
+				t.Fatalf("injection %q in %q read many: %v %v", inj, k.ID(), got, err)
+			}
+		}
+	}
+	// nothing was dropped or changed by any of it
+	many, err = s.ReadMany(ctx, keys, q)
+	if err != nil || len(many) != len(keys) {
+		t.Fatalf("read many after the injections: %d of %d series, %v", len(many), len(keys), err)
+	}
+	all2, err := s.ListSeries(ctx, win)
+	if err != nil || len(all2) != len(all) {
+		t.Fatalf("list after the injections: %d of %d series, %v", len(all2), len(all), err)
 	}
 }
 
@@ -300,7 +391,7 @@ func TestHostileFilterSelectsExactlyItsSeries(t *testing.T) {
 // (ErrUnrepresentable) or stored and listed back exactly: never silently
 // changed or lost.
 func TestNamesAreRefusedOrRoundTrip(t *testing.T) {
-	s, _ := newStore(t, nil)
+	s, db := newStore(t, func(c *Config) { c.QueryLanguage = QueryLanguageFlux })
 	ctx := tctx(t)
 	alphabet := []string{`\`, `,`, ` `, `=`, `"`, `a`, `#`, `$`, "\t", "\x00", `_`}
 	var names []string
@@ -390,6 +481,25 @@ func TestNamesAreRefusedOrRoundTrip(t *testing.T) {
 	for _, sr := range many {
 		if len(sr.Samples) != 1 {
 			t.Errorf("%s: %d samples, want 1", sr.Key.ID(), len(sr.Samples))
+		}
+	}
+	// and downsampled with InfluxQL, whose quoting differs from Flux's
+	// (names InfluxQL cannot express, here those with a NUL, are read with
+	// Flux in the same call)
+	ql, err := New(Config{URL: s.Config().URL, Bucket: db, QueryLanguage: QueryLanguageInfluxQL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ql.Close()
+	t0 = time.Now()
+	many, err = ql.ReadMany(tctx(t), keys, engine.RangeQuery{Start: base, End: base.Add(24 * time.Hour), Step: time.Hour, Agg: engine.AggSum})
+	t.Logf("influxql: read many %d series downsampled: %v", len(keys), time.Since(t0))
+	if err != nil || len(many) != len(keys) {
+		t.Fatalf("influxql: read many downsampled: %d of %d series, %v", len(many), len(keys), err)
+	}
+	for i, sr := range many {
+		if sr.Key.ID() != keys[i].ID() || len(sr.Samples) != 1 || sr.Samples[0].Value != 1 || !sr.Samples[0].Time.Equal(base) {
+			t.Fatalf("influxql: %q read back as %q %+v", keys[i].ID(), sr.Key.ID(), sr.Samples)
 		}
 	}
 	t.Logf("%d names x 4 positions: %d stored, listed and read back exactly, %d refused", len(names), len(pts), refused)
@@ -498,7 +608,11 @@ func TestExactTagSet(t *testing.T) {
 // Integer, unsigned-looking, boolean fields read as float64; string fields
 // are not numeric series.
 func TestFieldTypes(t *testing.T) {
-	s, db := newStore(t, nil)
+	forEachLanguage(t, testFieldTypes)
+}
+
+func testFieldTypes(t *testing.T, lang QueryLanguage) {
+	s, db := newStore(t, func(c *Config) { c.QueryLanguage = lang })
 	u := serverURL(t)
 	ctx := tctx(t)
 	var lp strings.Builder
@@ -524,6 +638,22 @@ func TestFieldTypes(t *testing.T) {
 	if _, err := s.Read(ctx, engine.SeriesKey{Measurement: "svc", Field: "state", Tags: map[string]string{"host": "x"}}, q); !errors.Is(err, engine.ErrNotFound) {
 		t.Fatalf("string field: %v, want ErrNotFound", err)
 	}
+	// downsampled: the last boolean of each window as 0/1; a mean of
+	// booleans or strings is refused by the server in both languages
+	q.Step, q.Agg = time.Hour, engine.AggLast
+	sr, err = s.Read(ctx, engine.SeriesKey{Measurement: "svc", Field: "up", Tags: map[string]string{"host": "x"}}, q)
+	if err != nil || len(sr.Samples) != 2 || sr.Samples[0] != (engine.Sample{Time: base, Value: 0}) || !sr.Samples[1].Time.Equal(base.Add(time.Hour)) {
+		t.Fatalf("last of a bool field: %v %v", sr.Samples, err)
+	}
+	q.Agg = engine.AggMean
+	for _, f := range []string{"up", "state"} {
+		_, err := s.Read(ctx, engine.SeriesKey{Measurement: "svc", Field: f, Tags: map[string]string{"host": "x"}}, q)
+		if err == nil || errors.Is(err, engine.ErrNotFound) || errors.Is(err, engine.ErrUnavailable) {
+			t.Fatalf("mean of field %s: %v, want the server's refusal", f, err)
+		}
+		t.Logf("mean of field %s: %v", f, err)
+	}
+	q.Step = 0
 	got, err := s.ListSeries(ctx, engine.SeriesFilter{Start: base, End: base.Add(time.Hour)})
 	if err != nil || len(got) != 2 {
 		t.Fatalf("list (string field excluded): %v %v", got, err)
@@ -533,7 +663,11 @@ func TestFieldTypes(t *testing.T) {
 // Windows are aligned to the epoch and stamped with their start even when
 // the query starts inside a window; only data inside the range counts.
 func TestDownsampleUnalignedRange(t *testing.T) {
-	s, _ := newStore(t, nil)
+	forEachLanguage(t, testDownsampleUnalignedRange)
+}
+
+func testDownsampleUnalignedRange(t *testing.T, lang QueryLanguage) {
+	s, _ := newStore(t, func(c *Config) { c.QueryLanguage = lang })
 	ctx := tctx(t)
 	if err := s.Write(ctx, minutes("cpu", nil, "usage", 180, func(i int) float64 { return float64(i) })); err != nil {
 		t.Fatal(err)
@@ -561,6 +695,17 @@ func TestDownsampleUnalignedRange(t *testing.T) {
 	})
 	if err != nil || len(sr.Samples) != 2 || sr.Samples[0].Value != 1770 || sr.Samples[1].Value != 5370 || !sr.Samples[1].Time.Equal(base.Add(time.Hour)) {
 		t.Fatalf("sample at End leaked into the aggregate: %+v %v", sr.Samples, err)
+	}
+	// A sample at End - 1ns is inside the range and in its own window,
+	// even where End - 1ns starts a window. (InfluxDB 1.8's Flux puts a
+	// row at the range's stop into an extra window stamped with the range
+	// start.)
+	sr, err = s.Read(ctx, engine.SeriesKey{Measurement: "cpu", Field: "usage"}, engine.RangeQuery{
+		Start: base.Add(30 * time.Minute), End: base.Add(2*time.Hour + time.Nanosecond), Step: time.Hour, Agg: engine.AggSum,
+	})
+	want = []engine.Sample{{Time: base, Value: 1335}, {Time: base.Add(time.Hour), Value: 5370}, {Time: base.Add(2 * time.Hour), Value: 120}}
+	if err != nil || fmt.Sprint(sr.Samples) != fmt.Sprint(want) {
+		t.Fatalf("sample at End - 1ns: got %+v %v, want %+v", sr.Samples, err, want)
 	}
 	sr, err = s.Read(ctx, engine.SeriesKey{Measurement: "cpu", Field: "usage"}, engine.RangeQuery{Start: base.Add(time.Minute), End: base.Add(time.Minute + time.Nanosecond)})
 	if err != nil || len(sr.Samples) != 1 || sr.Samples[0].Value != 1 {
@@ -806,6 +951,10 @@ func TestCloseLeavesNoGoroutines(t *testing.T) {
 			t.Fatal(err)
 		}
 		if _, err := s.ListSeries(tctx(t), engine.SeriesFilter{Start: base, End: base.Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		// downsampled: the InfluxQL path's own HTTP client
+		if _, err := s.ReadMany(tctx(t), []engine.SeriesKey{{Measurement: "m", Field: "g"}}, engine.RangeQuery{Start: base, End: base.Add(time.Hour), Step: time.Minute}); err != nil {
 			t.Fatal(err)
 		}
 		if err := s.Ping(tctx(t)); err != nil {

@@ -1,13 +1,18 @@
 // Package influx implements engine.MetricStore on InfluxDB through the
 // official Go client (influxdb-client-go/v2): writes go to /api/v2/write as
 // line protocol, reads are Flux queries to /api/v2/query, Ping is GET /ping.
+// On InfluxDB 1.x, downsampled reads are InfluxQL queries to the 1.x /query
+// endpoint instead (influxql.go, influxql_read.go; see
+// Config.QueryLanguage), because 1.x evaluates Flux's aggregateWindow row
+// by row.
 //
 // It targets InfluxDB OSS 1.8 (Flux must be enabled: [http] flux-enabled =
 // true) and works unchanged against InfluxDB 2.x and InfluxDB Cloud; see
 // Config for how URL, Token, Org and Bucket differ between them.
 //
-// Queries are built only from typed values (see flux.go): user strings are
-// escaped as Flux string literals, so tag keys and values, measurement and
+// Queries are built only from typed values (see flux.go and influxql.go):
+// user strings are escaped as Flux string literals, or as InfluxQL quoted
+// identifiers and string literals, so tag keys and values, measurement and
 // field names of any content select exactly the series they name and can
 // never change the meaning of a query.
 //
@@ -31,6 +36,7 @@ import (
 	"io"
 	"math"
 	"net"
+	"net/http"
 	"sort"
 	"strings"
 	"sync"
@@ -58,6 +64,17 @@ type Store struct {
 	writer api.WriteAPIBlocking
 	reader api.QueryAPI
 
+	// the InfluxQL read path (influxql_read.go)
+	baseURL   string // URL without a trailing slash
+	db, rp    string // Bucket split at its first '/'
+	httpc     *http.Client
+	transport *http.Transport
+
+	langMu        sync.Mutex    // guards lang and serverVersion
+	lang          QueryLanguage // resolved QueryLanguageAuto; "" until the server answered
+	serverVersion string
+	partialOnce   sync.Once // warn once about truncated InfluxQL answers
+
 	mu     sync.Mutex // guards async
 	async  *AsyncWriter
 	closed atomic.Bool
@@ -80,13 +97,22 @@ func New(cfg Config) (*Store, error) {
 		SetBatchSize(uint(cfg.WriteBatchSize)).
 		SetFlushInterval(uint(max(cfg.FlushInterval/time.Millisecond, 1))).
 		SetHTTPRequestTimeout(uint(math.Ceil(httpTimeout.Seconds())))
-	client := influxdb2.NewClientWithOptions(strings.TrimRight(cfg.URL, "/"), cfg.Token, opts)
+	base := strings.TrimRight(cfg.URL, "/")
+	client := influxdb2.NewClientWithOptions(base, cfg.Token, opts)
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.MaxIdleConnsPerHost = max(cfg.InfluxQLQueryConcurrency, cfg.QueryConcurrency, 2)
+	db, rp, _ := strings.Cut(cfg.Bucket, "/")
 	return &Store{
-		cfg:    cfg,
-		v1:     cfg.Org == "" || cfg.Org == "-",
-		client: client,
-		writer: client.WriteAPIBlocking(cfg.Org, cfg.Bucket),
-		reader: client.QueryAPI(cfg.Org),
+		cfg:       cfg,
+		v1:        cfg.Org == "" || cfg.Org == "-",
+		client:    client,
+		writer:    client.WriteAPIBlocking(cfg.Org, cfg.Bucket),
+		reader:    client.QueryAPI(cfg.Org),
+		baseURL:   base,
+		db:        db,
+		rp:        rp,
+		transport: transport,
+		httpc:     &http.Client{Transport: transport},
 	}, nil
 }
 
@@ -126,8 +152,10 @@ func (s *Store) writeBatch(ctx context.Context, lines []string) error {
 
 // Read returns one series. The tag set must match exactly: a series with
 // additional tags is a different series. With q.Step > 0 InfluxDB
-// downsamples (aggregateWindow) and every sample carries the start of its
-// epoch-aligned window; only data inside [q.Start, q.End) contributes.
+// downsamples (InfluxQL GROUP BY time on 1.x, Flux aggregateWindow
+// elsewhere; see Config.QueryLanguage) and every sample carries the start
+// of its epoch-aligned window; only data inside [q.Start, q.End)
+// contributes.
 func (s *Store) Read(ctx context.Context, key engine.SeriesKey, q engine.RangeQuery) (engine.Series, error) {
 	if err := q.Validate(); err != nil {
 		return engine.Series{}, fmt.Errorf("influx: read %s: %w", key.ID(), err)
@@ -138,10 +166,10 @@ func (s *Store) Read(ctx context.Context, key engine.SeriesKey, q engine.RangeQu
 	if reason := unqueryable(key); reason != "" {
 		return engine.Series{}, fmt.Errorf("influx: read %s: %w (%s)", key.ID(), engine.ErrNotFound, reason)
 	}
-	fq := s.newQuery(q.Start, q.End)
-	fq.where, fq.step, fq.agg = keyPredicate(key), q.Step, q.Agg
 	want := key.ID()
-	got, err := s.collect(ctx, "read "+want, fq, func(k engine.SeriesKey) bool { return k.ID() == want })
+	chunk := readChunk{keys: []engine.SeriesKey{key}}
+	chunk.influxql = s.useInfluxQL(ctx, q) && influxqlKeyExpressible(key)
+	got, err := s.readChunk(ctx, "read "+want, chunk, q)
 	if err != nil {
 		return engine.Series{}, err
 	}
@@ -152,10 +180,13 @@ func (s *Store) Read(ctx context.Context, key engine.SeriesKey, q engine.RangeQu
 	return *sr, nil
 }
 
-// ReadMany reads several series with as few Flux queries as possible: one
-// per Config.MaxKeysPerQuery keys (up to Config.QueryConcurrency at once),
-// whose filter ORs the keys grouped by measurement and field. Missing series
-// are omitted; the result is sorted by ID.
+// ReadMany reads several series with as few queries as possible. Flux: one
+// query per Config.MaxKeysPerQuery keys (up to Config.QueryConcurrency at
+// once), whose filter ORs the keys grouped by measurement and field.
+// InfluxQL (downsampled reads on 1.x): one request per
+// Config.InfluxQLMaxKeysPerQuery keys (up to Config.InfluxQLQueryConcurrency
+// at once) with one statement per measurement and field. Missing series are
+// omitted; the result is sorted by ID.
 func (s *Store) ReadMany(ctx context.Context, keys []engine.SeriesKey, q engine.RangeQuery) ([]engine.Series, error) {
 	if err := q.Validate(); err != nil {
 		return nil, fmt.Errorf("influx: read many: %w", err)
@@ -173,9 +204,34 @@ func (s *Store) ReadMany(ctx context.Context, keys []engine.SeriesKey, q engine.
 		seen[id] = true
 		todo = append(todo, k)
 	}
-	var chunks [][]engine.SeriesKey
-	for lo := 0; lo < len(todo); lo += s.cfg.MaxKeysPerQuery {
-		chunks = append(chunks, todo[lo:min(lo+s.cfg.MaxKeysPerQuery, len(todo))])
+	var chunks []readChunk
+	split := func(keys []engine.SeriesKey, n int, influxql bool) {
+		for lo := 0; lo < len(keys); lo += n {
+			chunks = append(chunks, readChunk{keys: keys[lo:min(lo+n, len(keys))], influxql: influxql})
+		}
+	}
+	concurrency := s.cfg.QueryConcurrency
+	if s.useInfluxQL(ctx, q) {
+		var iql, flux []engine.SeriesKey
+		for _, k := range todo {
+			if influxqlKeyExpressible(k) {
+				iql = append(iql, k)
+			} else {
+				flux = append(flux, k)
+			}
+		}
+		// one statement per measurement and field: keep those together
+		sort.SliceStable(iql, func(i, j int) bool {
+			if iql[i].Measurement != iql[j].Measurement {
+				return iql[i].Measurement < iql[j].Measurement
+			}
+			return iql[i].Field < iql[j].Field
+		})
+		split(iql, s.cfg.InfluxQLMaxKeysPerQuery, true)
+		split(flux, s.cfg.MaxKeysPerQuery, false)
+		concurrency = s.cfg.InfluxQLQueryConcurrency
+	} else {
+		split(todo, s.cfg.MaxKeysPerQuery, false)
 	}
 
 	parent := ctx
@@ -187,7 +243,7 @@ func (s *Store) ReadMany(ctx context.Context, keys []engine.SeriesKey, q engine.
 		firstErr error
 		wg       sync.WaitGroup
 	)
-	sem := make(chan struct{}, s.cfg.QueryConcurrency)
+	sem := make(chan struct{}, concurrency)
 	for i, chunk := range chunks {
 		sem <- struct{}{}
 		if ctx.Err() != nil { // an earlier chunk failed
@@ -198,14 +254,12 @@ func (s *Store) ReadMany(ctx context.Context, keys []engine.SeriesKey, q engine.
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			want := make(map[string]bool, len(chunk))
-			for _, k := range chunk {
-				want[k.ID()] = true
+			lang := "Flux"
+			if chunk.influxql {
+				lang = "InfluxQL"
 			}
-			fq := s.newQuery(q.Start, q.End)
-			fq.where, fq.step, fq.agg = keysPredicate(chunk), q.Step, q.Agg
-			op := fmt.Sprintf("read many (query %d of %d, %d keys)", i+1, len(chunks), len(chunk))
-			got, err := s.collect(ctx, op, fq, func(k engine.SeriesKey) bool { return want[k.ID()] })
+			op := fmt.Sprintf("read many (%s query %d of %d, %d keys)", lang, i+1, len(chunks), len(chunk.keys))
+			got, err := s.readChunk(ctx, op, chunk, q)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -229,6 +283,47 @@ func (s *Store) ReadMany(ctx context.Context, keys []engine.SeriesKey, q engine.
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Key.ID() < out[j].Key.ID() })
 	return out, nil
+}
+
+// readChunk is the keys of one query and its language.
+type readChunk struct {
+	keys     []engine.SeriesKey
+	influxql bool // all keys are influxqlKeyExpressible and the read has a step
+}
+
+// useInfluxQL reports whether downsampled reads of q go through InfluxQL.
+func (s *Store) useInfluxQL(ctx context.Context, q engine.RangeQuery) bool {
+	return q.Step > 0 && s.queryLanguage(ctx) == QueryLanguageInfluxQL
+}
+
+// readChunk reads the series of c.keys over q with one query and returns
+// them by ID; series not named by a key exactly (e.g. with extra tags) are
+// left out. An InfluxQL answer the server truncated is read again with
+// Flux.
+func (s *Store) readChunk(ctx context.Context, op string, c readChunk, q engine.RangeQuery) (map[string]*engine.Series, error) {
+	want := make(map[string]bool, len(c.keys))
+	for _, k := range c.keys {
+		want[k.ID()] = true
+	}
+	keep := func(k engine.SeriesKey) bool { return want[k.ID()] }
+	if c.influxql {
+		got, err := s.influxqlCollect(ctx, op, c.keys, q, keep)
+		if !errors.Is(err, errPartial) {
+			return got, err
+		}
+		s.partialOnce.Do(func() {
+			s.cfg.Logger.Warn("InfluxDB truncated an InfluxQL answer (its max-row-limit setting); reading such series with Flux, which is much slower. "+
+				"Set max-row-limit = 0 in the [http] section of the InfluxDB configuration.", "op", op)
+		})
+	}
+	fq := s.newQuery(q.Start, q.End)
+	fq.step, fq.agg = q.Step, q.Agg
+	if len(c.keys) == 1 {
+		fq.where = keyPredicate(c.keys[0])
+	} else {
+		fq.where = keysPredicate(c.keys)
+	}
+	return s.collect(ctx, op, fq, keep)
 }
 
 // keysPredicate ORs the keys, sharing the measurement and field comparison
@@ -368,6 +463,7 @@ func (s *Store) Close() error {
 		if aw != nil {
 			<-aw.done // the error drain has seen the channel close
 		}
+		s.transport.CloseIdleConnections()
 	})
 	return nil
 }
@@ -455,11 +551,16 @@ func (s *Store) collect(ctx context.Context, op string, fq fluxQuery, keep func(
 			delete(out, id)
 			continue
 		}
-		if !sort.SliceIsSorted(sr.Samples, func(i, j int) bool { return sr.Samples[i].Time.Before(sr.Samples[j].Time) }) {
-			sort.SliceStable(sr.Samples, func(i, j int) bool { return sr.Samples[i].Time.Before(sr.Samples[j].Time) })
-		}
+		sortSamples(sr.Samples)
 	}
 	return out, nil
+}
+
+// sortSamples puts samples in time order (they almost always are).
+func sortSamples(ss []engine.Sample) {
+	if !sort.SliceIsSorted(ss, func(i, j int) bool { return ss[i].Time.Before(ss[j].Time) }) {
+		sort.SliceStable(ss, func(i, j int) bool { return ss[i].Time.Before(ss[j].Time) })
+	}
 }
 
 // recordKey is the series key of rec's table: measurement, field and every
