@@ -390,7 +390,7 @@ func (s *Server) stateError(c *gin.Context, err error) {
 	}
 }
 
-// listRuns answers GET /api/v1/runs?job=predictions&limit=: recorded runs of
+// listRuns answers GET /api/v1/runs?job=disk&limit=: recorded runs of
 // the periodic jobs, newest first.
 func (s *Server) listRuns(c *gin.Context) {
 	if !s.ticketsEnabled(c) {
