@@ -107,6 +107,11 @@ func observe(log *slog.Logger, m *httpMetrics) gin.HandlerFunc {
 		} else if code >= 400 {
 			level = slog.LevelInfo
 		}
+		if route == "/readyz" || route == "/healthz" {
+			// Probes poll every few seconds; /readyz says why it is not
+			// ready in its answer, and the cause is logged where it happens.
+			level = slog.LevelDebug
+		}
 		log.Log(c.Request.Context(), level, "http request",
 			"method", c.Request.Method, "route", route, "status", code,
 			"duration_ms", float64(d.Microseconds())/1000, "bytes", c.Writer.Size(),
