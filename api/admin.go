@@ -156,12 +156,8 @@ func (s *Server) listAudit(c *gin.Context) {
 			}
 		}
 	}
-	if f.Limit, err = intParam(c, "limit", 100, 1, 1000); err != nil {
-		abortProblem(c, http.StatusBadRequest, err.Error(), nil)
-		return
-	}
-	if f.Offset, err = intParam(c, "offset", 0, 0, 1<<30); err != nil {
-		abortProblem(c, http.StatusBadRequest, err.Error(), nil)
+	var ok bool
+	if f.Limit, f.Offset, ok = pageParams(c, 100, 1000); !ok {
 		return
 	}
 	recs, err := s.opts.State.ListAPIAudit(c.Request.Context(), f)

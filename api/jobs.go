@@ -108,14 +108,8 @@ func (s *Server) jobRuns(c *gin.Context) {
 	if !s.jobsEnabled(c) {
 		return
 	}
-	limit, err := intParam(c, "limit", 50, 1, 1000)
-	if err != nil {
-		abortProblem(c, http.StatusBadRequest, err.Error(), nil)
-		return
-	}
-	offset, err := intParam(c, "offset", 0, 0, 1<<30)
-	if err != nil {
-		abortProblem(c, http.StatusBadRequest, err.Error(), nil)
+	limit, offset, ok := pageParams(c, 50, 1000)
+	if !ok {
 		return
 	}
 	runs, err := s.opts.Jobs.Runs(c.Request.Context(), c.Param("name"), limit, offset)

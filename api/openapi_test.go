@@ -16,9 +16,9 @@ func TestOpenAPIMatchesRouter(t *testing.T) {
 	var doc struct {
 		OpenAPI string `json:"openapi"`
 		Paths   map[string]map[string]struct {
-			Role    string `json:"x-foresight-role"`
-			Audit   string `json:"x-foresight-audit"`
-			Summary string `json:"summary"`
+			Role    string         `json:"x-foresight-role"`
+			Audit   string         `json:"x-foresight-audit"`
+			Summary string         `json:"summary"`
 			Resp    map[string]any `json:"responses"`
 		} `json:"paths"`
 	}

@@ -39,3 +39,17 @@ func decodeBody(c *gin.Context, v any, limit int64) bool {
 	}
 	return true
 }
+
+// pageParams reads limit (default def, at most max) and offset; on a bad
+// value it answers 400 and returns false.
+func pageParams(c *gin.Context, def, max int) (limit, offset int, ok bool) {
+	var err error
+	if limit, err = intParam(c, "limit", def, 1, max); err == nil {
+		offset, err = intParam(c, "offset", 0, 0, 1<<30)
+	}
+	if err != nil {
+		abortProblem(c, http.StatusBadRequest, err.Error(), nil)
+		return 0, 0, false
+	}
+	return limit, offset, true
+}

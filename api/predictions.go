@@ -120,14 +120,8 @@ func (s *Server) listPredictions(c *gin.Context, sv jobs.Served) {
 		}
 	}
 	status := c.Query("status")
-	limit, err := intParam(c, "limit", 100, 1, 10000)
-	if err != nil {
-		abortProblem(c, http.StatusBadRequest, err.Error(), nil)
-		return
-	}
-	offset, err := intParam(c, "offset", 0, 0, 1<<30)
-	if err != nil {
-		abortProblem(c, http.StatusBadRequest, err.Error(), nil)
+	limit, offset, ok := pageParams(c, 100, 10000)
+	if !ok {
 		return
 	}
 	detail := c.DefaultQuery("detail", "true") != "false"

@@ -49,14 +49,8 @@ func (s *Server) listSeries(c *gin.Context) {
 		abortProblem(c, http.StatusBadRequest, err.Error(), nil)
 		return
 	}
-	limit, err := intParam(c, "limit", 1000, 1, maxSeriesLimit)
-	if err != nil {
-		abortProblem(c, http.StatusBadRequest, err.Error(), nil)
-		return
-	}
-	offset, err := intParam(c, "offset", 0, 0, 1<<30)
-	if err != nil {
-		abortProblem(c, http.StatusBadRequest, err.Error(), nil)
+	limit, offset, ok := pageParams(c, 1000, maxSeriesLimit)
+	if !ok {
 		return
 	}
 	ctx, cancel := context.WithTimeout(c.Request.Context(), s.opts.RequestTimeout)

@@ -85,12 +85,8 @@ func (s *Server) listTickets(c *gin.Context) {
 		f.EntityTags[k] = v
 	}
 	var err error
-	if f.Limit, err = intParam(c, "limit", 100, 1, 1000); err != nil {
-		abortProblem(c, http.StatusBadRequest, err.Error(), nil)
-		return
-	}
-	if f.Offset, err = intParam(c, "offset", 0, 0, 1<<30); err != nil {
-		abortProblem(c, http.StatusBadRequest, err.Error(), nil)
+	var ok bool
+	if f.Limit, f.Offset, ok = pageParams(c, 100, 1000); !ok {
 		return
 	}
 	recs, err := s.opts.State.ListTickets(c.Request.Context(), f)
@@ -148,22 +144,32 @@ func (s *Server) getTicket(c *gin.Context) {
 	c.JSON(http.StatusOK, v)
 }
 
+// ticketTrail reads the audit trail of the ticket named by the id path
+// parameter (404 when there is no such ticket).
+func (s *Server) ticketTrail(c *gin.Context) (int64, []state.AuditRecord, bool) {
+	id, ok := idParam(c, "ticket row_id")
+	if !ok {
+		return 0, nil, false
+	}
+	if _, err := s.opts.State.GetTicket(c.Request.Context(), id); err != nil {
+		s.stateError(c, err)
+		return 0, nil, false
+	}
+	h, err := s.opts.State.TicketHistory(c.Request.Context(), id)
+	if err != nil {
+		s.stateError(c, err)
+		return 0, nil, false
+	}
+	return id, h, true
+}
+
 // ticketHistory answers GET /api/v1/tickets/{id}/history: the audit trail.
 func (s *Server) ticketHistory(c *gin.Context) {
 	if !s.ticketsEnabled(c) {
 		return
 	}
-	id, ok := idParam(c, "ticket row_id")
+	id, h, ok := s.ticketTrail(c)
 	if !ok {
-		return
-	}
-	if _, err := s.opts.State.GetTicket(c.Request.Context(), id); err != nil {
-		s.stateError(c, err)
-		return
-	}
-	h, err := s.opts.State.TicketHistory(c.Request.Context(), id)
-	if err != nil {
-		s.stateError(c, err)
 		return
 	}
 	type entry struct {
@@ -276,17 +282,8 @@ func (s *Server) ticketComments(c *gin.Context) {
 	if !s.ticketsEnabled(c) {
 		return
 	}
-	id, ok := idParam(c, "ticket row_id")
+	id, h, ok := s.ticketTrail(c)
 	if !ok {
-		return
-	}
-	if _, err := s.opts.State.GetTicket(c.Request.Context(), id); err != nil {
-		s.stateError(c, err)
-		return
-	}
-	h, err := s.opts.State.TicketHistory(c.Request.Context(), id)
-	if err != nil {
-		s.stateError(c, err)
 		return
 	}
 	type comment struct {
