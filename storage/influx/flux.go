@@ -86,7 +86,11 @@ func fluxTime(t time.Time) (string, error) {
 
 // fluxDuration formats d (> 0) as a Flux duration literal in the largest unit
 // that divides it exactly, e.g. 1h, 90s, 1500ms, 7ns.
-func fluxDuration(d time.Duration) (string, error) {
+func fluxDuration(d time.Duration) (string, error) { return durationLiteral(d, "us") }
+
+// durationLiteral formats d (> 0) in the largest unit that divides it
+// exactly; Flux and InfluxQL spell all units alike but the microsecond.
+func durationLiteral(d time.Duration, micro string) (string, error) {
 	if d <= 0 {
 		return "", fmt.Errorf("duration %s is not positive", d)
 	}
@@ -95,7 +99,7 @@ func fluxDuration(d time.Duration) (string, error) {
 		name string
 	}{
 		{time.Hour, "h"}, {time.Minute, "m"}, {time.Second, "s"},
-		{time.Millisecond, "ms"}, {time.Microsecond, "us"}, {time.Nanosecond, "ns"},
+		{time.Millisecond, "ms"}, {time.Microsecond, micro}, {time.Nanosecond, "ns"},
 	}
 	for _, u := range units {
 		if d%u.d == 0 {

@@ -98,43 +98,15 @@ func influxqlTime(t time.Time) (string, error) {
 
 // influxqlDuration formats d (> 0) as an InfluxQL duration literal in the
 // largest unit that divides it exactly: 1h, 90s, 1500ms, 7u, 3ns.
-func influxqlDuration(d time.Duration) (string, error) {
-	if d <= 0 {
-		return "", fmt.Errorf("duration %s is not positive", d)
-	}
-	units := []struct {
-		d    time.Duration
-		name string
-	}{
-		{time.Hour, "h"}, {time.Minute, "m"}, {time.Second, "s"},
-		{time.Millisecond, "ms"}, {time.Microsecond, "u"}, {time.Nanosecond, "ns"},
-	}
-	for _, u := range units {
-		if d%u.d == 0 {
-			return strconv.FormatInt(int64(d/u.d), 10) + u.name, nil
-		}
-	}
-	panic("unreachable")
-}
+func influxqlDuration(d time.Duration) (string, error) { return durationLiteral(d, "u") }
 
 // influxqlAggregate maps an engine aggregate to the InfluxQL function
 // applied per window. Only these identifiers can ever appear in a query.
 // With GROUP BY time every one of them, selectors included, stamps its
 // row with the start of the window.
 func influxqlAggregate(a engine.Aggregate) (string, error) {
-	switch a {
-	case "", engine.AggMean:
-		return "mean", nil
-	case engine.AggMin:
-		return "min", nil
-	case engine.AggMax:
-		return "max", nil
-	case engine.AggLast:
-		return "last", nil
-	case engine.AggSum:
-		return "sum", nil
-	}
-	return "", fmt.Errorf("unsupported aggregate %q", a)
+	// InfluxQL names these functions as Flux does: one whitelist serves both.
+	return fluxAggregate(a)
 }
 
 // influxqlQuery is a downsampled read of several series over [start,
