@@ -386,7 +386,26 @@ func (r *runner) measure(ctx context.Context) (*Result, error) {
 }
 
 func (r *runner) closedLoop(ctx context.Context) (*Result, error) {
-	o := r.opts
+	start := time.Now()
+	recs, capped := runClosed(ctx, r.opts, r.newRecorder, func(w int, rec *recorder) func(time.Time) bool {
+		rng := r.newRNG(w)
+		return func(now time.Time) bool {
+			r.do(ctx, rec, r.next(rng), now)
+			return true
+		}
+	})
+	res := r.result(recs, nil, time.Since(start))
+	res.Mode, res.Clients = ModeClosed, r.opts.Clients
+	res.Truncated = capped
+	return res, ctx.Err()
+}
+
+// runClosed is the closed loop of Run and RunStream: o.Clients workers,
+// each made by worker, send one request after the other until the
+// duration or the request count is used up, ctx ends, or a request
+// function returns false. It reports whether the sample cap cut a
+// duration-bound run short.
+func runClosed(ctx context.Context, o Options, newRecorder func(int) *recorder, worker func(w int, rec *recorder) func(now time.Time) bool) ([]*recorder, bool) {
 	limit := int64(o.MaxSamples)
 	if o.Requests > 0 {
 		limit = int64(o.Requests)
@@ -398,16 +417,15 @@ func (r *runner) closedLoop(ctx context.Context) (*Result, error) {
 		expected = 4096
 	}
 	recs := make([]*recorder, o.Clients)
-	start := time.Now()
 	var end time.Time
 	if o.Duration > 0 {
-		end = start.Add(o.Duration)
+		end = time.Now().Add(o.Duration)
 	}
 	var wg sync.WaitGroup
 	for w := range o.Clients {
-		rec := r.newRecorder(expected + 1)
+		rec := newRecorder(expected + 1)
 		recs[w] = rec
-		rng := r.newRNG(w)
+		send := worker(w, rec)
 		wg.Go(func() {
 			for ctx.Err() == nil {
 				now := time.Now()
@@ -420,15 +438,14 @@ func (r *runner) closedLoop(ctx context.Context) (*Result, error) {
 					}
 					return
 				}
-				r.do(ctx, rec, r.next(rng), now)
+				if !send(now) {
+					return
+				}
 			}
 		})
 	}
 	wg.Wait()
-	res := r.result(recs, nil, time.Since(start))
-	res.Mode, res.Clients = ModeClosed, o.Clients
-	res.Truncated = capped.Load()
-	return res, ctx.Err()
+	return recs, capped.Load()
 }
 
 // job is one open-loop arrival handed to a worker.

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -166,51 +165,22 @@ func (s *streamRun) doBody(ctx context.Context, rec *recorder, body []byte, star
 }
 
 func (s *streamRun) closedLoop(ctx context.Context) *Result {
-	o := s.opts
-	limit := int64(o.MaxSamples)
-	if o.Requests > 0 {
-		limit = int64(o.Requests)
-	}
-	var issued atomic.Int64
-	var capped atomic.Bool
-	expected := o.Requests / o.Clients
-	if o.Requests == 0 {
-		expected = 4096
-	}
-	recs := make([]*recorder, o.Clients)
 	start := time.Now()
-	var end time.Time
-	if o.Duration > 0 {
-		end = start.Add(o.Duration)
-	}
-	var wg sync.WaitGroup
-	for w := range o.Clients {
-		rec := s.newRecorder(expected + 1)
-		recs[w] = rec
-		wg.Go(func() {
-			for ctx.Err() == nil {
-				if !end.IsZero() && !time.Now().Before(end) {
-					return
-				}
-				if issued.Add(1) > limit {
-					if o.Requests == 0 {
-						capped.Store(true)
-					}
-					return
-				}
-				body, err := s.next(w)
-				if err != nil {
-					s.fail(err)
-					return
-				}
-				s.answered(w, s.doBody(ctx, rec, body, time.Now()))
+	recs, capped := runClosed(ctx, s.opts, s.newRecorder, func(w int, rec *recorder) func(time.Time) bool {
+		return func(time.Time) bool {
+			body, err := s.next(w)
+			if err != nil {
+				s.fail(err)
+				return false
 			}
-		})
-	}
-	wg.Wait()
+			// Latency counts from the send, after the body is made.
+			s.answered(w, s.doBody(ctx, rec, body, time.Now()))
+			return true
+		}
+	})
 	res := s.result(recs, nil, time.Since(start))
-	res.Mode, res.Clients = ModeClosed, o.Clients
-	res.Truncated = capped.Load()
+	res.Mode, res.Clients = ModeClosed, s.opts.Clients
+	res.Truncated = capped
 	return res
 }
 
