@@ -58,25 +58,41 @@ func startServe(t *testing.T) string {
 func startServeLogs(t *testing.T) (string, func() string) {
 	t.Helper()
 	t.Setenv("FORESIGHT_STATE_PATH", filepath.Join(t.TempDir(), "state.db"))
+	base, _, logs := serveIn(t, 30*time.Second)
+	return base, logs
+}
+
+// serveIn runs `foresight serve` in-process with the environment already
+// set by the caller, waits up to within for it to come up, and returns its
+// base URL, a function that stops it and waits for it to return (also run
+// at cleanup), and one returning everything it printed so far.
+func serveIn(t *testing.T, within time.Duration) (string, func(), func() string) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var out, errOut syncBuffer
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, []string{"serve"}, &out, &errOut) }()
-	t.Cleanup(func() {
+	stopped := false
+	stop := func() {
+		if stopped {
+			return
+		}
+		stopped = true
 		cancel()
 		select {
 		case err := <-done:
 			if err != nil {
 				t.Errorf("serve returned %v; log:\n%s", err, errOut.String())
 			}
-		case <-time.After(30 * time.Second):
-			t.Error("serve did not shut down within 30s")
+		case <-time.After(within):
+			t.Errorf("serve did not shut down within %s", within)
 		}
-	})
-	deadline := time.Now().Add(30 * time.Second)
+	}
+	t.Cleanup(stop)
+	deadline := time.Now().Add(within)
 	for time.Now().Before(deadline) {
 		if m := upRE.FindStringSubmatch(out.String()); m != nil {
-			return m[1], func() string { return out.String() + errOut.String() }
+			return m[1], stop, func() string { return out.String() + errOut.String() }
 		}
 		select {
 		case err := <-done:
@@ -85,7 +101,7 @@ func startServeLogs(t *testing.T) (string, func() string) {
 		}
 	}
 	t.Fatalf("serve did not come up; log:\n%s", errOut.String())
-	return "", nil
+	return "", nil, nil
 }
 
 func getJSON(t *testing.T, url string, v any) int {
@@ -453,40 +469,8 @@ notify:
 // and waits for it to return.
 func serveUntil(t *testing.T) (string, func()) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	var out, errOut syncBuffer
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"serve"}, &out, &errOut) }()
-	stopped := false
-	stop := func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("serve returned %v; log:\n%s", err, errOut.String())
-			}
-		case <-time.After(30 * time.Second):
-			t.Error("serve did not shut down within 30s")
-		}
-	}
-	t.Cleanup(stop)
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		if m := upRE.FindStringSubmatch(out.String()); m != nil {
-			return m[1], stop
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("serve exited early: %v\n%s", err, errOut.String())
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-	t.Fatalf("serve did not come up; log:\n%s", errOut.String())
-	return "", nil
+	base, stop, _ := serveIn(t, 30*time.Second)
+	return base, stop
 }
 
 // TestServeJobsWriteBackAndSurviveRestart: the scheduler's catch-up

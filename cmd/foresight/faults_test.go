@@ -855,44 +855,11 @@ func checkTicketsWhole(t *testing.T, schema string, targets int) (tickets, audit
 	return
 }
 
-// faultServe runs `foresight serve` in-process like serveUntil and also
-// returns what it logged.
+// faultServe runs `foresight serve` in-process like serveUntil, with more
+// time to start and stop, and also returns what it printed.
 func faultServe(t *testing.T) (string, func(), func() string) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	var out, errOut syncBuffer
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"serve"}, &out, &errOut) }()
-	stopped := false
-	stop := func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("serve returned %v; log:\n%s", err, errOut.String())
-			}
-		case <-time.After(60 * time.Second):
-			t.Error("serve did not shut down within 60s")
-		}
-	}
-	t.Cleanup(stop)
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		if m := upRE.FindStringSubmatch(out.String()); m != nil {
-			return m[1], stop, errOut.String
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("serve exited early: %v\n%s", err, errOut.String())
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-	t.Fatalf("serve did not come up; log:\n%s", errOut.String())
-	return "", nil, nil
+	return serveIn(t, 60*time.Second)
 }
 
 // TestFaultPostgresRestartDuringRun restarts the PostgreSQL state database
