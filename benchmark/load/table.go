@@ -54,18 +54,18 @@ func errorCell(s Stats) string {
 	if s.Errors() == 0 {
 		return "0"
 	}
-	return fmt.Sprintf("%d (%.2f%%: %s)", s.Errors(), 100*s.ErrorRate(), errorClasses(s))
+	return fmt.Sprintf("%d (%.2f%%: %s)", s.Errors(), 100*s.ErrorRate(), s.ErrorClasses())
 }
 
 func errorSummary(s Stats) string {
 	if s.Errors() == 0 {
 		return "no errors"
 	}
-	return fmt.Sprintf("%d errors (%.2f%%: %s)", s.Errors(), 100*s.ErrorRate(), errorClasses(s))
+	return fmt.Sprintf("%d errors (%.2f%%: %s)", s.Errors(), 100*s.ErrorRate(), s.ErrorClasses())
 }
 
-// errorClasses lists the error classes: "transport×3, 500×10, 503×2".
-func errorClasses(s Stats) string {
+// ErrorClasses lists the error classes: "transport×3, 500×10, 503×2".
+func (s Stats) ErrorClasses() string {
 	var parts []string
 	if s.TransportErrors > 0 {
 		parts = append(parts, fmt.Sprintf("transport×%d", s.TransportErrors))

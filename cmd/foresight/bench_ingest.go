@@ -188,7 +188,7 @@ func cmdBenchIngest(ctx context.Context, args []string, stdout, stderr io.Writer
 		return fmt.Errorf("bench ingest: acknowledged and stored differ: %s", strings.Join(failed, "; "))
 	}
 	if n := res.Total.Errors(); n > 0 {
-		return fmt.Errorf("bench ingest: %d of %d batches failed (%s)", n, res.Total.Requests, errorClassesOf(res.Total))
+		return fmt.Errorf("bench ingest: %d of %d batches failed (%s)", n, res.Total.Requests, res.Total.ErrorClasses())
 	}
 	return nil
 }
@@ -761,7 +761,7 @@ func (r *ingestReport) write(w io.Writer) error {
 	b.WriteString("|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|\n")
 	failed := "0"
 	if t.Errors() > 0 {
-		failed = fmt.Sprintf("%d (%.2f%%: %s; %s points not acknowledged)", t.Errors(), 100*t.ErrorRate(), errorClassesOf(t), thousands(r.sum.failedPoints))
+		failed = fmt.Sprintf("%d (%.2f%%: %s; %s points not acknowledged)", t.Errors(), 100*t.ErrorRate(), t.ErrorClasses(), thousands(r.sum.failedPoints))
 	}
 	l := t.Latency
 	fmt.Fprintf(&b, "| %s | %s | %s | %.1f | %s | %.2f | %s | %s | %s | %s |\n",
@@ -793,23 +793,6 @@ func (r *ingestReport) write(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
-}
-
-// errorClassesOf lists the failures: "transport×3, 503×2".
-func errorClassesOf(s load.Stats) string {
-	var parts []string
-	if s.TransportErrors > 0 {
-		parts = append(parts, fmt.Sprintf("transport×%d", s.TransportErrors))
-	}
-	codes := make([]int, 0, len(s.ByStatus))
-	for code := range s.ByStatus {
-		codes = append(codes, code)
-	}
-	slices.Sort(codes)
-	for _, code := range codes {
-		parts = append(parts, fmt.Sprintf("%d×%d", code, s.ByStatus[code]))
-	}
-	return strings.Join(parts, ", ")
 }
 
 func msOf(d time.Duration) string {
